@@ -1,0 +1,1 @@
+//! TOML → `Pipeline`, collecting every problem with its line.

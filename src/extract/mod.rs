@@ -1,0 +1,4 @@
+//! Extract stage: sources yield Arrow `RecordBatch` streams with a declared schema.
+
+pub mod postgres;
+pub mod tableau;

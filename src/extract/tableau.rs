@@ -1,0 +1,1 @@
+//! Tableau Server repository: the table specs for each dataset.

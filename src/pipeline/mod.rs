@@ -1,0 +1,1 @@
+//! Pipeline stage: what to extract, state and watermarks, the run itself, progress.
