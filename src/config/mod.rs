@@ -7,7 +7,7 @@ mod parse;
 mod secret;
 
 
-pub use secret::SecretRef;
+pub use secret::{Secret, SecretRef};
 
 use std::path::PathBuf;
 use std::time::Duration;
