@@ -1,1 +1,91 @@
-//! stub
+//! Command-line definitions (clap). Nothing here runs anything.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "usagelake",
+    version,
+    about = "Keeps a complete, never-lossy history of who used what on Tableau Server, as Hive-partitioned Parquet",
+    after_help = "Exit codes: 0 success, 1 run failed, 2 bad arguments or pipeline file."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Print only errors (no progress, no summary).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// More detail in logs (-v debug, -vv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Log format on stderr; `json` is one object per line, for batch schedulers.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The nightly job: incremental extract of every dataset in the pipeline.
+    Run(RunArgs),
+    /// Validate a pipeline file (every problem at once); --connect also checks the sources.
+    Check(CheckArgs),
+    /// Run the whole job offline on a generated Tableau repository in a private PostgreSQL.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Pipeline file (TOML).
+    pub pipeline: PathBuf,
+    /// Only these datasets (repeatable); default: all datasets of every source.
+    #[arg(long = "dataset", value_name = "NAME")]
+    pub datasets: Vec<String>,
+    /// Re-extract event tables from this date (inclusive, YYYY-MM-DD, pipeline time zone).
+    #[arg(long, requires = "to", value_parser = parse_date)]
+    pub from: Option<NaiveDate>,
+    /// Re-extract event tables up to this date (inclusive).
+    #[arg(long, requires = "from", value_parser = parse_date)]
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Pipeline file (TOML).
+    pub pipeline: PathBuf,
+    /// Also connect to each source and check the tables and columns it needs.
+    #[arg(long)]
+    pub connect: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where the demo lake is written.
+    #[arg(long, default_value = "usagelake-demo")]
+    pub out: PathBuf,
+    /// Keep the demo PostgreSQL running after the run (until Ctrl-C) so you can query it.
+    #[arg(long)]
+    pub keep: bool,
+    /// http_requests rows to generate.
+    #[arg(long, default_value_t = 100_000)]
+    pub requests: u32,
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("`{text}` is not a date like 2026-03-08"))
+}

@@ -23,7 +23,11 @@ fn armed() -> Option<&'static Armed> {
                 Some((name, n)) => (name.to_string(), n.parse().unwrap_or(1)),
                 None => (spec, 1),
             };
-            Some(Armed { name, nth, seen: AtomicU64::new(0) })
+            Some(Armed {
+                name,
+                nth,
+                seen: AtomicU64::new(0),
+            })
         })
         .as_ref()
 }

@@ -5,6 +5,7 @@
 //! watermarks. `config` owns the pipeline TOML files.
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod extract;
@@ -13,3 +14,4 @@ pub mod load;
 pub mod logging;
 pub mod pgcluster;
 pub mod pipeline;
+pub mod transform;

@@ -1,16 +1,55 @@
 //! Pipeline files: the typed model every other stage reads.
 //!
-//! `parse` turns TOML text into a [`Pipeline`] or a [`ConfigErrors`] listing every
-//! problem with file, line and key. Secrets are references (env var or file), never values.
+//! [`parse_pipeline`] turns TOML text into a [`Pipeline`] or a [`ConfigErrors`] listing
+//! every problem with file, line and key. Secrets are references (env var or file),
+//! never values. Each source kind owns its keys in its own file (`tableau.rs`).
 
+mod document;
+mod error;
 mod parse;
 mod secret;
+mod suggest;
+mod tableau;
 
+pub use error::{ConfigErrors, ConfigProblem};
+pub use secret::{Secret, SecretError, SecretRef};
+pub use tableau::{
+    TableauSource, DEFAULT_BATCH_ROWS, DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_LOOKBACK_MINUTES,
+    DEFAULT_SSLMODE, DEFAULT_TABLEAU_DATABASE, DEFAULT_TABLEAU_PORT, DEFAULT_TABLEAU_USER,
+    MAX_BATCH_ROWS, MAX_CONNECT_TIMEOUT_SECONDS,
+};
 
-pub use secret::{Secret, SecretRef};
+use std::path::{Path, PathBuf};
 
-use std::path::PathBuf;
-use std::time::Duration;
+pub const DEFAULT_TIME_ZONE: chrono_tz::Tz = chrono_tz::UTC;
+pub const DEFAULT_COMPRESSION: Compression = Compression::Snappy;
+pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
+pub const DEFAULT_ROW_GROUP_ROWS: usize = 1_048_576;
+/// Smaller row groups make Parquet metadata dominate the file.
+pub const MIN_ROW_GROUP_ROWS: usize = 1024;
+
+/// Reads and validates a pipeline file. An unreadable file is a [`ConfigErrors`] with
+/// one problem, so callers handle every config failure the same way (exit code 2).
+pub fn load_pipeline(path: &Path) -> Result<Pipeline, ConfigErrors> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_pipeline(&text, path),
+        Err(error) => Err(ConfigErrors {
+            problems: vec![ConfigProblem {
+                file: path.to_path_buf(),
+                line: 0,
+                key: String::new(),
+                message: format!("cannot read pipeline file: {error}"),
+                hint: None,
+            }],
+        }),
+    }
+}
+
+/// Validates pipeline text. `path` is used for messages and to resolve relative
+/// `output.root` and `password_file` against the file's directory.
+pub fn parse_pipeline(text: &str, path: &Path) -> Result<Pipeline, ConfigErrors> {
+    document::parse_document(text, path)
+}
 
 /// A validated pipeline file.
 #[derive(Debug, Clone)]
@@ -52,33 +91,13 @@ impl Source {
             Source::Tableau(s) => &s.name,
         }
     }
-}
 
-/// `[[sources]] kind = "tableau"`: the Tableau Server repository ("workgroup" database).
-#[derive(Debug, Clone)]
-pub struct TableauSource {
-    /// Unique per pipeline; the first folder level under the lake root.
-    pub name: String,
-    pub host: String,
-    /// Default 8060.
-    pub port: u16,
-    /// Default `workgroup`.
-    pub database: String,
-    /// Default `readonly`.
-    pub user: String,
-    /// None: no password (trust/peer auth, e.g. the demo).
-    pub password: Option<SecretRef>,
-    pub sslmode: SslMode,
-    /// None means every dataset the source kind knows.
-    pub datasets: Option<Vec<String>>,
-    /// Rows per Arrow batch coming out of the extractor. Default 65 536.
-    pub batch_rows: usize,
-    /// How far below the watermark each run re-reads, in event time. Default 1 hour.
-    pub lookback: Duration,
-    /// background_jobs: archive jobs that have not completed yet. Default false.
-    pub include_incomplete_jobs: bool,
-    /// Connect timeout. Default 10 s.
-    pub connect_timeout: Duration,
+    /// The `kind = "..."` value the source was declared with.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Source::Tableau(_) => "tableau",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,3 +106,6 @@ pub enum SslMode {
     Prefer,
     Require,
 }
+
+#[cfg(test)]
+mod tests;

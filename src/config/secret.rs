@@ -7,7 +7,64 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretRef {
     Env(String),
+    /// Already absolute or resolved against the pipeline file's directory.
     File(PathBuf),
+}
+
+/// Why a secret could not be read. Names the variable or file, never the value.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("environment variable {var} is not set")]
+    EnvNotSet { var: String },
+    #[error("environment variable {var} is set but empty")]
+    EnvEmpty { var: String },
+    #[error("environment variable {var} is not valid UTF-8")]
+    EnvNotUnicode { var: String },
+    #[error("cannot read secret file {path}")]
+    FileUnreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("secret file {path} is empty")]
+    FileEmpty { path: PathBuf },
+}
+
+impl SecretRef {
+    /// Reads the secret now, at connect time, so a rotated password is picked up by the
+    /// next run without touching the pipeline file.
+    pub fn resolve(&self) -> Result<Secret, SecretError> {
+        match self {
+            SecretRef::Env(var) => match std::env::var(var) {
+                Ok(value) if value.is_empty() => Err(SecretError::EnvEmpty { var: var.clone() }),
+                Ok(value) => Ok(Secret(value)),
+                Err(std::env::VarError::NotPresent) => {
+                    Err(SecretError::EnvNotSet { var: var.clone() })
+                }
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    Err(SecretError::EnvNotUnicode { var: var.clone() })
+                }
+            },
+            SecretRef::File(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| {
+                    SecretError::FileUnreadable {
+                        path: path.clone(),
+                        source,
+                    }
+                })?;
+                // `echo pw > file` adds one newline (CRLF on Windows editors); any other
+                // whitespace may be part of the password, so strip exactly one line end.
+                let value = text
+                    .strip_suffix("\r\n")
+                    .or_else(|| text.strip_suffix('\n'))
+                    .unwrap_or(&text);
+                if value.is_empty() {
+                    return Err(SecretError::FileEmpty { path: path.clone() });
+                }
+                Ok(Secret(value.to_owned()))
+            }
+        }
+    }
 }
 
 /// A resolved secret value. `Debug` and `Display` print `***`, so a secret cannot leak
@@ -35,5 +92,63 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Each test owns its variable name: tests run in parallel in one process.
+    #[test]
+    fn env_secret_resolves_and_never_prints() {
+        let var = "USAGELAKE_TEST_SECRET_ENV_OK";
+        std::env::set_var(var, "hunter2");
+        let secret = SecretRef::Env(var.into()).resolve().unwrap();
+        assert_eq!(secret.expose(), "hunter2");
+        assert!(!format!("{secret:?} {secret}").contains("hunter2"));
+    }
+
+    #[test]
+    fn unset_and_empty_env_vars_are_errors_naming_the_variable() {
+        let unset = "USAGELAKE_TEST_SECRET_ENV_UNSET";
+        let err = SecretRef::Env(unset.into()).resolve().unwrap_err();
+        assert!(matches!(err, SecretError::EnvNotSet { .. }));
+        assert!(err.to_string().contains(unset));
+
+        let empty = "USAGELAKE_TEST_SECRET_ENV_EMPTY";
+        std::env::set_var(empty, "");
+        let err = SecretRef::Env(empty.into()).resolve().unwrap_err();
+        assert!(matches!(err, SecretError::EnvEmpty { .. }));
+    }
+
+    #[test]
+    fn file_secret_strips_exactly_one_line_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            ("lf", "pw\n", "pw"),
+            ("crlf", "pw\r\n", "pw"),
+            ("two", "pw \n\n", "pw \n"),
+            ("none", "pw", "pw"),
+        ];
+        for (name, content, expected) in cases {
+            let path = dir.path().join(name);
+            std::fs::write(&path, content).unwrap();
+            let secret = SecretRef::File(path).resolve().unwrap();
+            assert_eq!(secret.expose(), expected, "case {name}");
+        }
+    }
+
+    #[test]
+    fn missing_or_empty_file_is_an_error_naming_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.pw");
+        let err = SecretRef::File(missing.clone()).resolve().unwrap_err();
+        assert!(err.to_string().contains(&missing.display().to_string()));
+
+        let empty = dir.path().join("empty.pw");
+        std::fs::write(&empty, "\n").unwrap();
+        let err = SecretRef::File(empty).resolve().unwrap_err();
+        assert!(matches!(err, SecretError::FileEmpty { .. }));
     }
 }

@@ -1,1 +1,137 @@
-//! stub
+//! `usagelake demo`: the whole nightly job, offline, on a generated Tableau repository.
+//!
+//! Starts a private PostgreSQL from the installed server binaries, loads
+//! `sql/demo/*.sql` (deterministic data: a second demo adds no rows), runs the bundled
+//! `pipelines/demo.toml` against it and prints what it wrote.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+
+use crate::cli::DemoArgs;
+use crate::config::{self, Source};
+use crate::load::{list_partitions, LakeLayout};
+use crate::pgcluster::{ClusterOptions, PgCluster};
+use crate::pipeline::progress::Progress;
+use crate::pipeline::{run_pipeline, RunRequest, RunSummary};
+
+const DEMO_PIPELINE: &str = include_str!("../../pipelines/demo.toml");
+const SCHEMA_SQL: &str = include_str!("../../sql/demo/tableau_schema.sql");
+const DATA_SQL: &str = include_str!("../../sql/demo/tableau_data.sql");
+const ACTIVITY_SQL: &str = include_str!("../../sql/demo/tableau_activity.sql");
+/// The generated week; fixed so that reruns produce the same ids and event dates.
+const FIRST_DAY: &str = "2026-11-01";
+const DAYS: u32 = 7;
+
+pub async fn run(args: &DemoArgs, progress: &Progress, quiet: bool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let say = |line: String| {
+        if !quiet {
+            println!("{line}");
+        }
+    };
+    say("Starting a private PostgreSQL for the demo repository…".into());
+    // Starting waits on the server (blocking); keep it off the async workers.
+    let cluster = tokio::task::spawn_blocking(|| PgCluster::start(ClusterOptions::ephemeral()))
+        .await
+        .context("starting the demo PostgreSQL")?
+        .context("starting the demo PostgreSQL")?;
+    // Ctrl-C must still stop the server: race the work against the signal, and let
+    // `cluster` drop (which stops it) whichever finishes first.
+    let work = demo_run(args, &cluster, progress, &say);
+    let outcome = tokio::select! {
+        outcome = work => outcome,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    };
+    let summary = outcome?;
+    say(report(
+        &summary,
+        &args.out,
+        started.elapsed().as_secs_f64(),
+    )?);
+    if args.keep {
+        say(format!(
+            "The demo repository stays up at {} until you press Ctrl-C.",
+            cluster.url("workgroup")
+        ));
+        tokio::signal::ctrl_c()
+            .await
+            .context("waiting for Ctrl-C")?;
+    }
+    cluster.stop().context("stopping the demo PostgreSQL")?;
+    Ok(())
+}
+
+async fn demo_run(
+    args: &DemoArgs,
+    cluster: &PgCluster,
+    progress: &Progress,
+    say: &impl Fn(String),
+) -> anyhow::Result<RunSummary> {
+    let load_started = Instant::now();
+    cluster
+        .create_database("workgroup")
+        .await
+        .context("creating the demo database")?;
+    let generate = format!(
+        "SELECT usagelake_demo_generate({}, DATE '{FIRST_DAY}', {DAYS});",
+        args.requests
+    );
+    for (what, sql) in [
+        ("schema", SCHEMA_SQL),
+        ("data functions", DATA_SQL),
+        ("activity functions", ACTIVITY_SQL),
+        ("data", generate.as_str()),
+    ] {
+        cluster
+            .execute_sql("workgroup", sql)
+            .await
+            .with_context(|| format!("loading the demo {what}"))?;
+    }
+    say(format!(
+        "Generated a Tableau repository: {} http_requests over {DAYS} days from {FIRST_DAY} ({:.1} s).",
+        args.requests,
+        load_started.elapsed().as_secs_f64()
+    ));
+
+    let pipeline = demo_pipeline(&args.out, cluster.port())?;
+    let summary = run_pipeline(&pipeline, &RunRequest::default(), progress).await?;
+    Ok(summary)
+}
+
+/// The bundled demo pipeline, pointed at the private server and the chosen folder.
+fn demo_pipeline(out: &Path, port: u16) -> anyhow::Result<config::Pipeline> {
+    let path = PathBuf::from("pipelines/demo.toml");
+    let mut pipeline = config::parse_pipeline(DEMO_PIPELINE, &path)?;
+    pipeline.output.root = std::path::absolute(out).context("resolving --out")?;
+    for source in &mut pipeline.sources {
+        let Source::Tableau(tableau) = source;
+        tableau.host = "127.0.0.1".to_string();
+        tableau.port = port;
+    }
+    Ok(pipeline)
+}
+
+fn report(summary: &RunSummary, out: &Path, seconds: f64) -> anyhow::Result<String> {
+    let layout = LakeLayout {
+        root: std::path::absolute(out)?,
+    };
+    let mut text = String::from("\n");
+    text.push_str(&summary.to_table());
+    let mut partitions = 0;
+    for source in &summary.sources {
+        for dataset in &source.datasets {
+            partitions += list_partitions(&layout, &source.name, &dataset.name)?.len();
+        }
+    }
+    let root = layout.root.display();
+    text.push_str(&format!(
+        "\nWrote {} new rows; the lake holds {partitions} partitions under {root} ({seconds:.1} s in all).\n",
+        summary.rows_written()
+    ));
+    text.push_str(&format!(
+        "Try: duckdb -c \"SELECT event_date, count(*) AS requests FROM read_parquet('{root}/tableau_demo/http_requests/**/*.parquet', hive_partitioning=true) GROUP BY 1 ORDER BY 1\"\n"
+    ));
+    Ok(text)
+}

@@ -1,15 +1,224 @@
 //! Load stage: partitioned Parquet written atomically into the lake.
 //!
-//! Layout: `<root>/<source>/<dataset>/event_date=YYYY-MM-DD/part-*.parquet` (or
-//! `snapshot_date=`). The partition key lives only in the folder name. In-progress
-//! files are staged under `<root>/_usagelake/staging/` (same filesystem), fsynced,
-//! then renamed into place, so no reader ever sees a half-written file.
+//! Layout: `<root>/<source>/<dataset>/event_date=YYYY-MM-DD/part-<run_id>-<seq>.parquet`,
+//! or `snapshot_date=YYYY-MM-DD/part-0.parquet` for snapshots. The partition key lives
+//! only in the folder name (a same-named column inside the files breaks pandas/pyarrow).
+//! In-progress files are staged under `<root>/_usagelake/staging/<run_id>/` (same
+//! filesystem, names not ending in `.parquet`), fsynced, then renamed into place and
+//! the folder fsynced, so no reader ever sees a half-written file.
 //!
 //! PUBLIC API (kept stable for the pipeline stage):
-//! - `DatasetWriter::open(layout, schema, partitioning, options) -> Result<Self, LoadError>`
-//! - `DatasetWriter::write(&mut self, &RecordBatch) -> Result<(), LoadError>`
-//! - `DatasetWriter::commit(self) -> Result<WriteSummary, LoadError>`
+//! - `LakeLayout { root }` with `dataset_dir`, `staging_dir`, `internal_dir`, `journal_dir`, `state_dir`
+//! - `DatasetWriter::open(layout, source, dataset, schema, partitioning, options) -> Result<Self, LoadError>`
+//! - `DatasetWriter::write(&mut self, &RecordBatch) -> Result<(), LoadError>`: split by
+//!   partition, merge by key (drops keys already in the partition), buffer, stage
+//! - `DatasetWriter::commit(self) -> Result<WriteSummary, LoadError>`: publish + compact
 //! - `split_by_event_date(batch, time_column, tz) -> Result<Vec<(NaiveDate, RecordBatch)>, LoadError>`
-//! - `fsutil::atomic_write(path, bytes)` for small files (state, manifests)
-//! - `recover(root)` completes or rolls back interrupted publishes/compactions at run start
-//! Load stage (see mod docs)
+//!   (local date in `tz`, DST-correct; NULL times go to `event_date=1970-01-01` with a warning)
+//! - `recover(layout) -> Result<RecoveryReport, LoadError>`: run at start; finishes or rolls
+//!   back interrupted compactions and removes staging dirs of dead runs
+//! - `end_run(layout, run_id)`: removes the run's staging dir after the last commit
+//! - `list_partitions(layout, source, dataset) -> Result<Vec<PartitionInfo>, LoadError>` (footers only)
+//! - `fsutil::{atomic_write, fsync_dir}` for small files (state, journals)
+//!
+//! Files by role: `partition` (event dates), `merge` (key dedupe), `parquet_io` (encoding,
+//! reading back), `writer` (buffering, LRU of partitions, publish), `compact`, `recover`.
+
+mod compact;
+mod error;
+pub mod fsutil;
+mod merge;
+mod parquet_io;
+mod partition;
+mod recover;
+mod writer;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+pub use crate::config::Compression;
+pub use error::LoadError;
+pub use partition::{
+    event_partition_name, snapshot_partition_name, split_by_event_date, NULL_EVENT_DATE,
+};
+pub use recover::{end_run, recover, RecoveryReport};
+pub use writer::DatasetWriter;
+
+use error::IoContext;
+
+/// Where things live under the lake root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LakeLayout {
+    pub root: PathBuf,
+}
+
+impl LakeLayout {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn dataset_dir(&self, source: &str, dataset: &str) -> PathBuf {
+        self.root.join(source).join(dataset)
+    }
+
+    /// `_usagelake`: underscore-prefixed so pyarrow/Spark skip it, and it holds no
+    /// `*.parquet` names so DuckDB's `**/*.parquet` glob finds nothing there either.
+    pub fn internal_dir(&self) -> PathBuf {
+        self.root.join("_usagelake")
+    }
+
+    pub fn staging_dir(&self, run_id: &str) -> PathBuf {
+        self.internal_dir().join("staging").join(run_id)
+    }
+
+    pub fn journal_dir(&self) -> PathBuf {
+        self.internal_dir().join("journal")
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.internal_dir().join("state")
+    }
+}
+
+/// How a dataset's rows map to folders.
+#[derive(Debug, Clone)]
+pub enum Partitioning {
+    /// Append log: `event_date=` the local date of `time_column` in `tz`; rows are
+    /// merged by `key_column` (Int64/Int32) and sorted by (time, key).
+    EventDate {
+        time_column: String,
+        key_column: String,
+        tz: chrono_tz::Tz,
+    },
+    /// Whole-table snapshot taken on `date`: one file, replaced by a same-day rerun.
+    SnapshotDate { date: NaiveDate },
+}
+
+#[derive(Debug, Clone)]
+pub struct WriterOptions {
+    pub compression: Compression,
+    /// Upper bound on rows per row group (rows are buffered up to this before writing).
+    pub row_group_rows: usize,
+    /// Partition files open at once; the least recently used is closed beyond this.
+    pub max_open_partitions: usize,
+    /// A partition with more files than this is compacted into one after publishing.
+    pub max_files_per_partition: usize,
+    /// Names staged and published files and goes into the footer (`usagelake.run_id`).
+    pub run_id: String,
+}
+
+impl WriterOptions {
+    /// Defaults: snappy, 1M-row row groups, 4 open partitions, compaction above 8 files.
+    pub fn new(run_id: impl Into<String>) -> Self {
+        Self {
+            compression: Compression::Snappy,
+            row_group_rows: 1_000_000,
+            max_open_partitions: 4,
+            max_files_per_partition: 8,
+            run_id: run_id.into(),
+        }
+    }
+}
+
+/// What one `commit` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteSummary {
+    pub rows_in: u64,
+    pub rows_written: u64,
+    /// Rows dropped because their key was already in the partition (or repeated).
+    pub rows_already_present: u64,
+    /// Partition folder name (`event_date=2026-03-08`) → rows written there.
+    pub partitions: BTreeMap<String, u64>,
+    /// Data files renamed into place (compaction outputs not counted).
+    pub files_published: usize,
+    /// Partitions compacted into a single file after publishing.
+    pub partitions_compacted: usize,
+}
+
+/// One partition folder as found on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionInfo {
+    /// Folder name, e.g. `event_date=2026-03-08`.
+    pub name: String,
+    pub path: PathBuf,
+    /// `*.parquet` files, sorted by name.
+    pub files: Vec<PathBuf>,
+    /// Sum of the files' footer row counts.
+    pub rows: u64,
+}
+
+/// Lists a dataset's partitions (sorted by name) and counts rows from footers only.
+pub fn list_partitions(
+    layout: &LakeLayout,
+    source: &str,
+    dataset: &str,
+) -> Result<Vec<PartitionInfo>, LoadError> {
+    let dir = layout.dataset_dir(source, dataset);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(LoadError::Io {
+                path: dir,
+                source: e,
+            })
+        }
+    };
+    let mut partitions = Vec::new();
+    for entry in entries {
+        let entry = entry.at(&dir)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !entry.path().is_dir() || !name.contains('=') || name.starts_with(['_', '.']) {
+            continue;
+        }
+        let files = parquet_files(&entry.path())?;
+        let mut rows = 0u64;
+        for file in &files {
+            rows += parquet_io::read_footer(file)?
+                .file_metadata()
+                .num_rows()
+                .max(0) as u64;
+        }
+        partitions.push(PartitionInfo {
+            name,
+            path: entry.path(),
+            files,
+            rows,
+        });
+    }
+    partitions.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(partitions)
+}
+
+/// Visible data files of a partition folder: `*.parquet`, not hidden, sorted by name.
+/// A missing folder has none.
+pub(crate) fn parquet_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(LoadError::Io {
+                path: dir.to_path_buf(),
+                source: e,
+            })
+        }
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.at(dir)?.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.ends_with(".parquet") && !name.starts_with(['.', '_']) && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests;

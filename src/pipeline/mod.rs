@@ -1,1 +1,14 @@
-//! Pipeline stage: what to extract, state and watermarks, the run itself, progress.
+//! Pipeline stage: what to extract for which dates, state and watermarks, the run
+//! itself, progress and the run summary.
+
+mod error;
+mod event_stats;
+pub mod progress;
+mod pump;
+pub mod run;
+pub mod state;
+pub mod summary;
+
+pub use error::RunError;
+pub use run::{run_pipeline, DateRange, RunRequest};
+pub use summary::{DatasetSummary, RunSummary, SourceSummary};

@@ -2,14 +2,28 @@
 //! `COPY (SELECT <explicit columns> …) TO STDOUT (FORMAT binary)` decoded straight into
 //! Arrow arrays.
 //!
-//! Only `types.rs` knows about Postgres type OIDs and wire formats.
+//! Only `types.rs` knows about Postgres type OIDs and wire formats. Every SQL text sent
+//! lives in `sql/extract/`.
+//!
+//! Files: `session` (connection, snapshot, the public calls), `discover` (spec ↔ catalog),
+//! `statement` (SQL templates → statements), `copy_binary` (COPY framing → batches),
+//! `types` (the type table and per-type decoders), `tls` (sslmode=require).
 
 mod copy_binary;
 mod discover;
 mod error;
 mod session;
 mod spec;
+mod statement;
+mod tls;
 pub mod types;
 
+pub use discover::SECRET_COLUMNS;
+pub use error::ExtractError;
+pub use session::{ConnectOptions, PgSession};
 pub use spec::{ColumnSpec, ResolvedTable, TableKind, TableSpec};
+pub use statement::RowRange;
 pub use types::PgType;
+
+#[cfg(test)]
+mod live_tests;

@@ -1,0 +1,1 @@
+completed_at IS NULL

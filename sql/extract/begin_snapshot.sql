@@ -1,0 +1,11 @@
+-- One snapshot for the whole run: every table is read as of the same instant, so
+-- http_requests, the events and the dimension tables agree with each other.
+-- READ ONLY: the extractor never writes to the Tableau repository.
+BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
+-- A full COPY of a large table can run for many minutes: server or role defaults must
+-- not cancel it, nor end the session while the client writes Parquet between reads.
+SET LOCAL statement_timeout = 0;
+SET LOCAL idle_in_transaction_session_timeout = 0;
+-- Waiting on a lock means Tableau holds an exclusive one (upgrade, cleanup TRUNCATE):
+-- fail after a minute instead of hanging the run; the next run retries.
+SET LOCAL lock_timeout = '60s';

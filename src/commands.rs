@@ -1,0 +1,138 @@
+//! Runs a parsed command line. The only place that turns stage errors into `anyhow`.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::cli::{CheckArgs, Cli, Command, LogFormat, RunArgs};
+use crate::config::{self, ConfigErrors, Source};
+use crate::extract::postgres::{PgSession, TableKind};
+use crate::extract::tableau;
+use crate::pipeline::progress::Progress;
+use crate::pipeline::run::connect_options;
+use crate::pipeline::{run_pipeline, DateRange, RunError, RunRequest};
+
+/// A mistake in how the command was called (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(String);
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let show_progress = !cli.output.quiet && cli.output.log_format == LogFormat::Text;
+    let progress = Progress::new(show_progress);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run_command(&args, &progress, cli.output.quiet).await,
+            Command::Check(args) => check_command(&args, cli.output.quiet).await,
+            Command::Demo(args) => crate::demo::run(&args, &progress, cli.output.quiet).await,
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// 2 for bad arguments or pipeline files, 1 for everything that failed while running.
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    let is_usage = error.chain().any(|cause| {
+        cause.is::<ConfigErrors>()
+            || cause.is::<UsageError>()
+            || cause
+                .downcast_ref::<RunError>()
+                .is_some_and(RunError::is_usage_error)
+    });
+    if is_usage {
+        2
+    } else {
+        1
+    }
+}
+
+async fn run_command(args: &RunArgs, progress: &Progress, quiet: bool) -> anyhow::Result<()> {
+    let pipeline = config::load_pipeline(&args.pipeline)?;
+    let range = match (args.from, args.to) {
+        (Some(from), Some(to)) if from > to => {
+            return Err(UsageError(format!("--from {from} is after --to {to}")).into())
+        }
+        (Some(from), Some(to)) => Some(DateRange { from, to }),
+        _ => None,
+    };
+    let request = RunRequest {
+        datasets: args.datasets.clone(),
+        range,
+    };
+    let summary = run_pipeline(&pipeline, &request, progress).await?;
+    tracing::info!(run_id = %summary.run_id, rows_written = summary.rows_written(), "run finished");
+    if !quiet {
+        print!("{}", summary.to_table());
+    }
+    Ok(())
+}
+
+async fn check_command(args: &CheckArgs, quiet: bool) -> anyhow::Result<()> {
+    let pipeline = config::load_pipeline(&args.pipeline)?;
+    if !quiet {
+        println!(
+            "{}: valid ({} source(s))",
+            args.pipeline.display(),
+            pipeline.sources.len()
+        );
+    }
+    if !args.connect {
+        return Ok(());
+    }
+    let mut problems = 0;
+    for source in &pipeline.sources {
+        let Source::Tableau(tableau_source) = source;
+        let options = connect_options(tableau_source)?;
+        let mut session = PgSession::connect(&options)
+            .await
+            .with_context(|| format!("source `{}`", tableau_source.name))?;
+        session.begin_snapshot().await?;
+        let datasets: Vec<&str> = match &tableau_source.datasets {
+            Some(list) => list.iter().map(String::as_str).collect(),
+            None => tableau::DATASETS.to_vec(),
+        };
+        for dataset in datasets {
+            let spec = tableau::table_spec(dataset, tableau_source.include_incomplete_jobs)
+                .expect("validated dataset name");
+            let line = match session.resolve(&spec).await {
+                Ok(None) => "absent on this server (optional, skipped)".to_string(),
+                Ok(Some(table)) => {
+                    // Reading the key bounds proves the table is readable, cheaply (index).
+                    let readable = match &table.spec.kind {
+                        TableKind::Event { .. } => session.key_bounds(&table).await.map(|_| ()),
+                        TableKind::Snapshot => Ok(()),
+                    };
+                    match readable {
+                        Ok(()) => format!(
+                            "ok ({} columns, {} optional missing, {} unknown ignored)",
+                            table.present.len(),
+                            table.missing.len(),
+                            table.ignored.len()
+                        ),
+                        Err(e) => {
+                            problems += 1;
+                            format!("NOT READABLE: {e}")
+                        }
+                    }
+                }
+                Err(e) => {
+                    problems += 1;
+                    format!("PROBLEM: {e}")
+                }
+            };
+            if !quiet {
+                println!("  {}/{dataset}: {line}", tableau_source.name);
+            }
+        }
+        session.finish().await?;
+    }
+    if problems > 0 {
+        anyhow::bail!("{problems} dataset(s) cannot be read");
+    }
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! Merge by key: a partition never holds the same key twice.
+//!
+//! Reruns, overlapping lookback windows and backfills re-deliver rows that are already
+//! in the lake. Per partition we know every file's key range from its footer (cheap);
+//! only files whose range overlaps the incoming keys have their key column read
+//! (projection, nothing else), into a sorted `Vec<i64>`. Usage logs are append-only
+//! with increasing ids, so an incremental run typically reads one or two footers and
+//! at most the key column of the newest file.
+//!
+//! Memory: the loaded keys live only while the partition is open in the writer (the
+//! LRU in `writer.rs`); the per-file ranges (a few bytes per file) live for the
+//! writer's lifetime. Evicting a partition therefore never forgets what was staged:
+//! its closed staged file joins the file list with its key range.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use arrow_array::{BooleanArray, RecordBatch};
+
+use super::error::{arrow_err, LoadError};
+use super::parquet_io::{append_keys, key_range, read_footer, read_keys};
+
+/// A file (published, or staged earlier by this writer) and its key range.
+#[derive(Debug, Clone)]
+struct KeyedFile {
+    path: PathBuf,
+    /// Inclusive; `(i64::MIN, i64::MAX)` when the footer had no statistics.
+    range: (i64, i64),
+}
+
+/// Keys loaded from overlapping files plus keys accepted since the partition opened.
+#[derive(Debug, Default)]
+struct KeyCache {
+    loaded_files: HashSet<usize>,
+    /// Sorted, deduplicated.
+    existing: Vec<i64>,
+    /// Keys accepted into the partition's currently open staged file.
+    fresh: HashSet<i64>,
+    fresh_range: Option<(i64, i64)>,
+}
+
+#[derive(Debug)]
+pub(crate) struct PartitionKeys {
+    files: Vec<KeyedFile>,
+    cache: Option<KeyCache>,
+}
+
+/// Outcome of filtering one incoming batch.
+pub(crate) struct Filtered {
+    pub new_rows: Option<RecordBatch>,
+    pub already_present: u64,
+}
+
+impl PartitionKeys {
+    /// Reads the footers of the partition's published files (none if the folder is new).
+    pub fn load(partition_dir: &Path, key_column: &str) -> Result<Self, LoadError> {
+        let mut files = Vec::new();
+        for path in super::parquet_files(partition_dir)? {
+            let meta = read_footer(&path)?;
+            let range = key_range(&meta, key_column).unwrap_or((i64::MIN, i64::MAX));
+            files.push(KeyedFile { path, range });
+        }
+        Ok(Self { files, cache: None })
+    }
+
+    /// Keeps only rows whose key is in no file of the partition, not staged earlier by
+    /// this writer, and not repeated earlier in the same batch.
+    pub fn filter_new(
+        &mut self,
+        dataset: &str,
+        partition: &str,
+        key_column: &str,
+        batch: &RecordBatch,
+    ) -> Result<Filtered, LoadError> {
+        let column = batch
+            .column_by_name(key_column)
+            .ok_or_else(|| LoadError::Schema {
+                dataset: dataset.to_string(),
+                message: format!("key column {key_column} is missing"),
+            })?;
+        if column.null_count() > 0 {
+            return Err(LoadError::NullKey {
+                dataset: dataset.to_string(),
+                partition: partition.to_string(),
+                column: key_column.to_string(),
+            });
+        }
+        let mut keys = Vec::with_capacity(batch.num_rows());
+        append_keys(column.as_ref(), &mut keys).ok_or_else(|| LoadError::Schema {
+            dataset: dataset.to_string(),
+            message: format!("key column {key_column} must be Int64 or Int32"),
+        })?;
+        let Some(lo) = keys.iter().min().copied() else {
+            return Ok(Filtered {
+                new_rows: None,
+                already_present: 0,
+            });
+        };
+        let hi = keys.iter().max().copied().unwrap_or(lo);
+
+        let cache = self.cache.get_or_insert_with(KeyCache::default);
+        let mut grew = false;
+        for (i, file) in self.files.iter().enumerate() {
+            let (flo, fhi) = file.range;
+            if flo <= hi && lo <= fhi && cache.loaded_files.insert(i) {
+                read_keys(&file.path, key_column, &mut cache.existing)?;
+                grew = true;
+            }
+        }
+        if grew {
+            cache.existing.sort_unstable();
+            cache.existing.dedup();
+        }
+        let existing_max = cache.existing.last().copied();
+        let mut keep = Vec::with_capacity(keys.len());
+        let mut kept = 0usize;
+        for &k in &keys {
+            let in_lake = match existing_max {
+                Some(max) if k <= max => cache.existing.binary_search(&k).is_ok(),
+                _ => false,
+            };
+            let is_new = !in_lake && cache.fresh.insert(k);
+            kept += usize::from(is_new);
+            keep.push(is_new);
+        }
+        if kept > 0 {
+            let (flo, fhi) = cache.fresh_range.unwrap_or((lo, hi));
+            cache.fresh_range = Some((flo.min(lo), fhi.max(hi)));
+        }
+        let already_present = (keys.len() - kept) as u64;
+        let new_rows = match kept {
+            0 => None,
+            n if n == keys.len() => Some(batch.clone()),
+            _ => Some(
+                arrow_select::filter::filter_record_batch(batch, &BooleanArray::from(keep))
+                    .map_err(arrow_err(dataset))?,
+            ),
+        };
+        Ok(Filtered {
+            new_rows,
+            already_present,
+        })
+    }
+
+    /// The partition's open staged file was closed: remember it by key range and drop
+    /// the in-memory keys (memory stays bounded by the open partitions).
+    pub fn close_staged(&mut self, staged: Option<&Path>) {
+        if let (Some(path), Some(cache)) = (staged, self.cache.as_ref()) {
+            if let Some(range) = cache.fresh_range {
+                self.files.push(KeyedFile {
+                    path: path.to_path_buf(),
+                    range,
+                });
+            }
+        }
+        self.cache = None;
+    }
+}

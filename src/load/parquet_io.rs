@@ -1,0 +1,277 @@
+//! Parquet encoding choices for BI readers, and the few ways the load stage reads
+//! files back (footers, one key column, whole partitions for compaction).
+//!
+//! See `/shared/reference/parquet-for-bi.md`: INT64 TIMESTAMP(MICROS, UTC) (arrow-rs
+//! writes that for `Timestamp(µs, Some(tz))`, never INT96 unless asked), page-level
+//! statistics + page index for pruning, dictionary encoding, bounded row groups.
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use arrow_array::{Array, ArrayRef, Int32Array, Int64Array, RecordBatch};
+use arrow_ord::sort::{lexsort_to_indices, SortColumn};
+use arrow_schema::{DataType, SchemaRef};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::{ArrowSchemaConverter, ArrowWriter, ProjectionMask};
+use parquet::basic::{Compression as ParquetCompression, ZstdLevel};
+use parquet::file::metadata::{KeyValue, ParquetMetaData, ParquetMetaDataReader, SortingColumn};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::statistics::Statistics;
+
+use super::error::{arrow_err, IoContext, LoadError};
+use crate::config::Compression;
+
+/// Batch size used when reading files back (keys, compaction).
+const READ_BATCH_ROWS: usize = 64 * 1024;
+
+/// Columns the rows of an event dataset are sorted by: (time, key).
+#[derive(Debug, Clone)]
+pub(crate) struct SortSpec {
+    pub time_column: String,
+    pub key_column: String,
+}
+
+pub(crate) fn writer_properties(
+    dataset: &str,
+    schema: &SchemaRef,
+    compression: Compression,
+    row_group_rows: usize,
+    run_id: &str,
+    sort: Option<&SortSpec>,
+) -> Result<WriterProperties, LoadError> {
+    let compression = match compression {
+        Compression::Uncompressed => ParquetCompression::UNCOMPRESSED,
+        Compression::Snappy => ParquetCompression::SNAPPY,
+        Compression::Zstd(level) => {
+            ParquetCompression::ZSTD(ZstdLevel::try_new(level).map_err(|e| LoadError::Schema {
+                dataset: dataset.to_string(),
+                message: format!("zstd level: {e}"),
+            })?)
+        }
+    };
+    let mut builder = WriterProperties::builder()
+        .set_created_by(format!("usagelake version {}", env!("CARGO_PKG_VERSION")))
+        .set_key_value_metadata(Some(vec![KeyValue::new(
+            "usagelake.run_id".into(),
+            run_id.to_string(),
+        )]))
+        .set_compression(compression)
+        .set_dictionary_enabled(true)
+        // Page-level statistics make arrow-rs write the column index (page index).
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_offset_index_disabled(false)
+        .set_max_row_group_row_count(Some(row_group_rows.max(1)));
+    if let Some(sort) = sort {
+        builder = builder.set_sorting_columns(sorting_columns(schema, sort));
+    }
+    Ok(builder.build())
+}
+
+/// Declares the (time, key) order in the footer so engines can skip a sort. Leaf
+/// indices differ from field indices once nested columns exist, hence the lookup.
+fn sorting_columns(schema: &SchemaRef, sort: &SortSpec) -> Option<Vec<SortingColumn>> {
+    let descr = ArrowSchemaConverter::new().convert(schema).ok()?;
+    let leaf = |name: &str| {
+        descr
+            .columns()
+            .iter()
+            .position(|c| c.path().string() == name)
+    };
+    let column = |idx: usize| SortingColumn {
+        column_idx: idx as i32,
+        descending: false,
+        nulls_first: true,
+    };
+    Some(vec![
+        column(leaf(&sort.time_column)?),
+        column(leaf(&sort.key_column)?),
+    ])
+}
+
+/// Sorts rows by (time, key), nulls first, stable with respect to nothing else.
+pub(crate) fn sort_batch(
+    dataset: &str,
+    batch: &RecordBatch,
+    sort: &SortSpec,
+) -> Result<RecordBatch, LoadError> {
+    let column = |name: &str| -> Result<ArrayRef, LoadError> {
+        batch
+            .column_by_name(name)
+            .cloned()
+            .ok_or_else(|| LoadError::Schema {
+                dataset: dataset.to_string(),
+                message: format!("sort column {name} is missing"),
+            })
+    };
+    let columns = [
+        SortColumn {
+            values: column(&sort.time_column)?,
+            options: None,
+        },
+        SortColumn {
+            values: column(&sort.key_column)?,
+            options: None,
+        },
+    ];
+    let indices = lexsort_to_indices(&columns, None).map_err(arrow_err(dataset))?;
+    arrow_select::take::take_record_batch(batch, &indices).map_err(arrow_err(dataset))
+}
+
+/// A Parquet file being written in the staging directory (name not ending in
+/// `.parquet`, outside the dataset folders, so no reader's glob can pick it up).
+pub(crate) struct StagedParquet {
+    path: PathBuf,
+    writer: ArrowWriter<File>,
+    rows: u64,
+}
+
+impl StagedParquet {
+    pub fn create(
+        path: PathBuf,
+        schema: SchemaRef,
+        props: WriterProperties,
+    ) -> Result<Self, LoadError> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .at(&path)?;
+        let writer = ArrowWriter::try_new(file, schema, Some(props)).at(&path)?;
+        Ok(Self {
+            path,
+            writer,
+            rows: 0,
+        })
+    }
+
+    /// Writes one row group. Callers pass at most `row_group_rows` sorted rows.
+    pub fn write_row_group(&mut self, batch: &RecordBatch) -> Result<(), LoadError> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        self.writer.write(batch).at(&self.path)?;
+        // Explicit flush: one row group per call, never one per incoming batch.
+        self.writer.flush().at(&self.path)?;
+        self.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    /// Appends rows; ArrowWriter cuts a row group every `row_group_rows` rows. For
+    /// data that needs no sort (snapshots).
+    pub fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), LoadError> {
+        self.writer.write(batch).at(&self.path)?;
+        self.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    /// Writes the footer and fsyncs. Returns (path, rows).
+    pub fn finish(self) -> Result<(PathBuf, u64), LoadError> {
+        let Self { path, writer, rows } = self;
+        let file = writer.into_inner().at(&path)?;
+        file.sync_all().at(&path)?;
+        crate::failpoint::hit("stage_written");
+        Ok((path, rows))
+    }
+}
+
+/// Reads only the footer (a few KB at the end of the file).
+pub(crate) fn read_footer(path: &Path) -> Result<ParquetMetaData, LoadError> {
+    let file = File::open(path).at(path)?;
+    ParquetMetaDataReader::new()
+        .parse_and_finish(&file)
+        .at(path)
+}
+
+/// Min/max of an integer key column over all row groups, from the footer statistics.
+/// `None` when any row group lacks statistics: the caller must then read the keys.
+pub(crate) fn key_range(meta: &ParquetMetaData, key_column: &str) -> Option<(i64, i64)> {
+    let leaf = meta
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .position(|c| c.path().string() == key_column)?;
+    let mut range: Option<(i64, i64)> = None;
+    for rg in meta.row_groups() {
+        if rg.num_rows() == 0 {
+            continue;
+        }
+        let (lo, hi) = match rg.column(leaf).statistics()? {
+            Statistics::Int64(s) => (*s.min_opt()?, *s.max_opt()?),
+            Statistics::Int32(s) => (i64::from(*s.min_opt()?), i64::from(*s.max_opt()?)),
+            _ => return None,
+        };
+        range = Some(match range {
+            None => (lo, hi),
+            Some((a, b)) => (a.min(lo), b.max(hi)),
+        });
+    }
+    Some(range.unwrap_or((i64::MAX, i64::MIN))) // empty file: an empty range overlaps nothing
+}
+
+/// Reads JUST the key column of a file (projection) and appends its values to `out`.
+pub(crate) fn read_keys(
+    path: &Path,
+    key_column: &str,
+    out: &mut Vec<i64>,
+) -> Result<(), LoadError> {
+    let file = File::open(path).at(path)?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).at(path)?;
+    let mask = ProjectionMask::columns(builder.parquet_schema(), [key_column]);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(READ_BATCH_ROWS)
+        .build()
+        .at(path)?;
+    for batch in reader {
+        let batch = batch.map_err(|e| LoadError::Parquet {
+            path: path.to_path_buf(),
+            source: e.into(),
+        })?;
+        let column = batch.column(0);
+        append_keys(column.as_ref(), out).ok_or_else(|| LoadError::Schema {
+            dataset: path.display().to_string(),
+            message: format!(
+                "key column {key_column} is {}, expected Int64 or Int32",
+                column.data_type()
+            ),
+        })?;
+    }
+    Ok(())
+}
+
+/// Appends the non-null values of an Int64/Int32 array. `None` for other types.
+pub(crate) fn append_keys(column: &dyn Array, out: &mut Vec<i64>) -> Option<()> {
+    match column.data_type() {
+        DataType::Int64 => {
+            out.extend(
+                column
+                    .as_any()
+                    .downcast_ref::<Int64Array>()?
+                    .iter()
+                    .flatten(),
+            );
+        }
+        DataType::Int32 => {
+            let a = column.as_any().downcast_ref::<Int32Array>()?;
+            out.extend(a.iter().flatten().map(i64::from));
+        }
+        _ => return None,
+    }
+    Some(())
+}
+
+/// Reads a whole file (compaction). Returns its arrow schema too, for compatibility checks.
+pub(crate) fn read_all(path: &Path) -> Result<(SchemaRef, Vec<RecordBatch>), LoadError> {
+    let file = File::open(path).at(path)?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).at(path)?;
+    let schema = builder.schema().clone();
+    let reader = builder.with_batch_size(READ_BATCH_ROWS).build().at(path)?;
+    let batches = reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| LoadError::Parquet {
+            path: path.to_path_buf(),
+            source: e.into(),
+        })?;
+    Ok((schema, batches))
+}

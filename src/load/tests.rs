@@ -1,0 +1,573 @@
+//! Load-stage tests: properties readers and reruns depend on.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::{Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use chrono::{DateTime, NaiveDate};
+use chrono_tz::Tz;
+use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+use parquet::basic::{LogicalType, TimeUnit as PqTimeUnit, Type as PhysicalType};
+use parquet::file::metadata::PageIndexPolicy;
+
+use super::*;
+
+const DAY1: &str = "2026-03-08";
+const DAY2: &str = "2026-03-09";
+
+fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new(
+            "created_at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            true,
+        ),
+        Field::new("controller", DataType::Utf8, true),
+    ]))
+}
+
+fn us(rfc3339: &str) -> i64 {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .timestamp_micros()
+}
+
+/// Rows `(id, "YYYY-MM-DDTHH:MM:SSZ")`.
+fn batch(rows: &[(i64, &str)]) -> RecordBatch {
+    let ids = Int64Array::from_iter_values(rows.iter().map(|r| r.0));
+    let ts = TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| us(r.1)))
+        .with_timezone("UTC");
+    let controller = StringArray::from_iter_values(rows.iter().map(|r| {
+        if r.0 % 2 == 0 {
+            "views"
+        } else {
+            "sessions"
+        }
+    }));
+    RecordBatch::try_new(
+        schema(),
+        vec![Arc::new(ids), Arc::new(ts), Arc::new(controller)],
+    )
+    .unwrap()
+}
+
+/// `n` rows with ids from `first`, spread over one UTC day, in descending time order so
+/// the writer's sort is exercised.
+fn day_batch(day: &str, first: i64, n: i64) -> RecordBatch {
+    let rows: Vec<(i64, String)> = (0..n)
+        .map(|i| {
+            (
+                first + i,
+                format!("{day}T{:02}:{:02}:00Z", 23 - (i % 24), (n - i) % 60),
+            )
+        })
+        .collect();
+    batch(
+        &rows
+            .iter()
+            .map(|(id, t)| (*id, t.as_str()))
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn event_partitioning() -> Partitioning {
+    Partitioning::EventDate {
+        time_column: "created_at".into(),
+        key_column: "id".into(),
+        tz: Tz::UTC,
+    }
+}
+
+fn options(run_id: &str, row_group_rows: usize) -> WriterOptions {
+    WriterOptions {
+        row_group_rows,
+        ..WriterOptions::new(run_id)
+    }
+}
+
+fn write_all(layout: &LakeLayout, opts: WriterOptions, batches: &[RecordBatch]) -> WriteSummary {
+    let mut w = DatasetWriter::open(
+        layout,
+        "tableau",
+        "http_requests",
+        schema(),
+        event_partitioning(),
+        opts,
+    )
+    .unwrap();
+    for b in batches {
+        w.write(b).unwrap();
+    }
+    w.commit().unwrap()
+}
+
+fn files_of(layout: &LakeLayout) -> Vec<PathBuf> {
+    list_partitions(layout, "tableau", "http_requests")
+        .unwrap()
+        .into_iter()
+        .flat_map(|p| p.files)
+        .collect()
+}
+
+/// (row group index, ids, times) for every row group of a file.
+fn read_row_groups(path: &Path) -> Vec<(Vec<i64>, Vec<i64>)> {
+    let meta = parquet_io::read_footer(path).unwrap();
+    (0..meta.num_row_groups())
+        .map(|rg| {
+            let file = std::fs::File::open(path).unwrap();
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                .unwrap()
+                .with_row_groups(vec![rg])
+                .build()
+                .unwrap();
+            let (mut ids, mut times) = (Vec::new(), Vec::new());
+            for b in reader {
+                let b = b.unwrap();
+                ids.extend(
+                    b.column(0)
+                        .as_any()
+                        .downcast_ref::<Int64Array>()
+                        .unwrap()
+                        .values(),
+                );
+                times.extend(
+                    b.column(1)
+                        .as_any()
+                        .downcast_ref::<TimestampMicrosecondArray>()
+                        .unwrap()
+                        .values(),
+                );
+            }
+            (ids, times)
+        })
+        .collect()
+}
+
+fn all_ids(layout: &LakeLayout) -> Vec<i64> {
+    let mut ids: Vec<i64> = files_of(layout)
+        .iter()
+        .flat_map(|f| read_row_groups(f))
+        .flat_map(|(ids, _)| ids)
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+fn assert_no_duplicates(ids: &[i64]) {
+    let mut dedup = ids.to_vec();
+    dedup.dedup();
+    assert_eq!(dedup.len(), ids.len(), "duplicate keys in the lake");
+}
+
+fn staged_leftovers(layout: &LakeLayout, run_id: &str) -> Vec<String> {
+    std::fs::read_dir(layout.staging_dir(run_id))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "owner.json")
+        .collect()
+}
+
+#[test]
+fn writes_partitions_readers_understand() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = LakeLayout::new(dir.path());
+    let batches = [
+        batch(&[
+            (5, "2026-03-08T10:00:00Z"),
+            (1, "2026-03-09T01:00:00Z"),
+            (3, "2026-03-08T09:00:00Z"),
+        ]),
+        batch(&[
+            (2, "2026-03-08T23:59:59Z"),
+            (4, "2026-03-08T00:00:00Z"),
+            (6, "2026-03-09T00:00:00Z"),
+        ]),
+        batch(&[(7, "2026-03-08T09:00:00Z"), (8, "2026-03-09T05:00:00Z")]),
+    ];
+    let summary = write_all(&layout, options("run-a", 3), &batches);
+    assert_eq!(
+        (
+            summary.rows_in,
+            summary.rows_written,
+            summary.rows_already_present
+        ),
+        (8, 8, 0)
+    );
+    let expected: BTreeMap<String, u64> = [
+        (format!("event_date={DAY1}"), 5),
+        (format!("event_date={DAY2}"), 3),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(summary.partitions, expected);
+
+    let partitions = list_partitions(&layout, "tableau", "http_requests").unwrap();
+    let counts: BTreeMap<String, u64> = partitions
+        .iter()
+        .map(|p| (p.name.clone(), p.rows))
+        .collect();
+    assert_eq!(counts, expected);
+    assert_eq!(
+        staged_leftovers(&layout, "run-a"),
+        Vec::<String>::new(),
+        "staging empty after commit"
+    );
+
+    for file in partitions.iter().flat_map(|p| &p.files) {
+        let name = file.file_name().unwrap().to_string_lossy();
+        assert!(
+            name.starts_with("part-run-a-") && name.ends_with(".parquet"),
+            "{name}"
+        );
+        let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(
+            std::fs::File::open(file).unwrap(),
+            ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Required),
+        )
+        .unwrap();
+        // Same arrow schema; the partition key only in the folder name.
+        assert_eq!(reader.schema().fields(), schema().fields());
+        assert!(reader.schema().field_with_name("event_date").is_err());
+        let meta = reader.metadata();
+        let column = meta.file_metadata().schema_descr().column(1);
+        assert_eq!(column.physical_type(), PhysicalType::INT64);
+        assert_eq!(
+            column.logical_type_ref(),
+            Some(&LogicalType::timestamp(true, PqTimeUnit::MICROS))
+        );
+        for rg in meta.row_groups() {
+            let chunk = rg.column(1);
+            assert!(
+                chunk.column_index_offset().is_some() && chunk.offset_index_offset().is_some(),
+                "page index"
+            );
+            assert!(
+                chunk
+                    .statistics()
+                    .is_some_and(|s| s.min_bytes_opt().is_some()),
+                "statistics"
+            );
+        }
+        let kv = meta.file_metadata().key_value_metadata().unwrap();
+        assert!(kv
+            .iter()
+            .any(|kv| kv.key == "usagelake.run_id" && kv.value.as_deref() == Some("run-a")));
+        assert!(meta
+            .file_metadata()
+            .created_by()
+            .unwrap()
+            .starts_with("usagelake"));
+        // Row groups: at most row_group_rows, and not one per incoming batch.
+        let sizes: Vec<i64> = meta.row_groups().iter().map(|rg| rg.num_rows()).collect();
+        assert!(sizes.iter().all(|&n| n <= 3), "{sizes:?}");
+        assert_eq!(
+            sizes.len(),
+            (meta.file_metadata().num_rows() as usize).div_ceil(3)
+        );
+        for (ids, times) in read_row_groups(file) {
+            let pairs: Vec<(i64, i64)> = times.into_iter().zip(ids).collect();
+            assert!(
+                pairs.windows(2).all(|w| w[0] <= w[1]),
+                "sorted by (time, id): {pairs:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn rerun_adds_nothing_and_leaves_files_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = LakeLayout::new(dir.path());
+    let batches = [day_batch(DAY1, 1, 50), day_batch(DAY2, 51, 50)];
+    write_all(&layout, options("run-a", 1000), &batches);
+    let before = files_of(&layout);
+    let summary = write_all(&layout, options("run-b", 1000), &batches);
+    assert_eq!(
+        (
+            summary.rows_written,
+            summary.rows_already_present,
+            summary.files_published
+        ),
+        (0, 100, 0)
+    );
+    assert_eq!(files_of(&layout), before);
+}
+
+#[test]
+fn overlapping_window_adds_only_new_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = LakeLayout::new(dir.path());
+    write_all(&layout, options("run-a", 1000), &[day_batch(DAY1, 1, 100)]);
+    // Lookback re-reads ids 81..=100, plus 20 new ones, one of them repeated in the batch.
+    let mut rows: Vec<(i64, String)> = (81..=120)
+        .map(|id| (id, format!("{DAY1}T12:00:{:02}Z", id % 60)))
+        .collect();
+    rows.push((110, format!("{DAY1}T12:00:50Z")));
+    let rows: Vec<(i64, &str)> = rows.iter().map(|(id, t)| (*id, t.as_str())).collect();
+    let summary = write_all(&layout, options("run-b", 1000), &[batch(&rows)]);
+    assert_eq!(
+        (summary.rows_written, summary.rows_already_present),
+        (20, 21)
+    );
+    let ids = all_ids(&layout);
+    assert_eq!(ids, (1..=120).collect::<Vec<_>>());
+}
+
+#[test]
+fn evicted_partitions_still_dedupe_what_this_writer_staged() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = LakeLayout::new(dir.path());
+    let opts = WriterOptions {
+        max_open_partitions: 1,
+        ..options("run-a", 1000)
+    };
+    // Alternating days force an eviction per batch; ids repeat across batches.
+    let batches = [
+        day_batch(DAY1, 1, 10),
+        day_batch(DAY2, 100, 10),
+        day_batch(DAY1, 5, 10),
+        day_batch(DAY2, 105, 10),
+    ];
+    let summary = write_all(&layout, opts, &batches);
+    assert_eq!(
+        (summary.rows_written, summary.rows_already_present),
+        (29, 11)
+    );
+    let ids = all_ids(&layout);
+    assert_no_duplicates(&ids);
+    assert_eq!(ids, (1..=14).chain(100..=114).collect::<Vec<_>>());
+}
+
+#[test]
+fn many_small_runs_are_compacted_into_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = LakeLayout::new(dir.path());
+    let mut compactions = 0;
+    for run in 0..4i64 {
+        let opts = WriterOptions {
+            max_files_per_partition: 3,
+            ..options(&format!("run-{run}"), 7)
+        };
+        // Each run overlaps the previous one by 5 ids.
+        let summary = write_all(&layout, opts, &[day_batch(DAY1, run * 15, 20)]);
+        compactions += summary.partitions_compacted;
+    }
+    assert_eq!(compactions, 1);
+    let partitions = list_partitions(&layout, "tableau", "http_requests").unwrap();
+    assert_eq!(partitions.len(), 1);
+    assert_eq!(partitions[0].files.len(), 1, "{:?}", partitions[0].files);
+    let ids = all_ids(&layout);
+    assert_no_duplicates(&ids);
+    assert_eq!(ids.len() as u64, partitions[0].rows);
+    assert_eq!(ids, (0..65).collect::<Vec<_>>());
+    // The compacted file is sorted across row groups, each row group ≤ 7 rows.
+    let groups = read_row_groups(&partitions[0].files[0]);
+    assert!(groups.iter().all(|(ids, _)| ids.len() <= 7));
+    let times: Vec<i64> = groups.into_iter().flat_map(|(_, t)| t).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    assert!(
+        std::fs::read_dir(layout.journal_dir())
+            .unwrap()
+            .next()
+            .is_none(),
+        "journal removed"
+    );
+}
+
+#[test]
+fn snapshot_same_day_rerun_replaces_and_empty_table_writes_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = LakeLayout::new(dir.path());
+    let date = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
+    let snapshot = |rows: &[RecordBatch], run: &str| {
+        let part = Partitioning::SnapshotDate { date };
+        let mut w = DatasetWriter::open(
+            &layout,
+            "tableau",
+            "users",
+            schema(),
+            part,
+            options(run, 1000),
+        )
+        .unwrap();
+        for b in rows {
+            w.write(b).unwrap();
+        }
+        w.commit().unwrap()
+    };
+    snapshot(&[day_batch(DAY1, 1, 10), day_batch(DAY1, 11, 5)], "run-a");
+    let summary = snapshot(&[day_batch(DAY1, 1, 3)], "run-b");
+    assert_eq!(summary.partitions.get("snapshot_date=2026-03-08"), Some(&3));
+    let partitions = list_partitions(&layout, "tableau", "users").unwrap();
+    assert_eq!(partitions.len(), 1);
+    assert_eq!(
+        partitions[0].files,
+        vec![partitions[0].path.join("part-0.parquet")]
+    );
+    assert_eq!(
+        partitions[0].rows, 3,
+        "same-day rerun replaced the snapshot"
+    );
+
+    snapshot(&[], "run-c");
+    let file = &list_partitions(&layout, "tableau", "users").unwrap()[0].files[0];
+    let reader =
+        ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(file).unwrap()).unwrap();
+    assert_eq!(
+        reader.schema().fields(),
+        schema().fields(),
+        "empty snapshot still carries the schema"
+    );
+    assert_eq!(reader.metadata().file_metadata().num_rows(), 0);
+}
+
+#[test]
+fn recover_completes_an_interrupted_compaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = LakeLayout::new(dir.path());
+    for run in 0..3 {
+        write_all(
+            &layout,
+            options(&format!("run-{run}"), 1000),
+            &[day_batch(DAY1, run * 10, 10)],
+        );
+    }
+    let old = files_of(&layout);
+    assert_eq!(old.len(), 3);
+    // Simulate a crash after `compaction_published`: the new file holds every row and
+    // sits next to the files it replaces; the journal still exists.
+    let partition_dir = old[0].parent().unwrap().to_path_buf();
+    let new_file = partition_dir.join("part-run-c-c0000.parquet");
+    write_plain_file(&new_file, &[day_batch(DAY1, 0, 30)]);
+    let rel = |p: &Path| p.strip_prefix(dir.path()).unwrap().to_path_buf();
+    let journal = compact::Journal {
+        new_file: rel(&new_file),
+        staged: rel(&layout.staging_dir("run-c").join("x.staged")),
+        replaces: old.iter().map(|p| rel(p)).collect(),
+    };
+    std::fs::create_dir_all(layout.journal_dir()).unwrap();
+    std::fs::write(
+        layout.journal_dir().join("run-c-1.json"),
+        serde_json::to_vec(&journal).unwrap(),
+    )
+    .unwrap();
+
+    let report = recover(&layout).unwrap();
+    assert_eq!((report.compactions_completed, report.files_deleted), (1, 3));
+    assert_eq!(files_of(&layout), vec![new_file]);
+    assert_eq!(
+        all_ids(&layout),
+        (0..30).collect::<Vec<_>>(),
+        "exactly one copy of each row"
+    );
+    assert!(std::fs::read_dir(layout.journal_dir())
+        .unwrap()
+        .next()
+        .is_none());
+}
+
+#[test]
+fn recover_rolls_back_a_compaction_that_was_not_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = LakeLayout::new(dir.path());
+    write_all(&layout, options("run-a", 1000), &[day_batch(DAY1, 0, 10)]);
+    let old = files_of(&layout);
+    let staged = layout
+        .staging_dir("run-c")
+        .join("tableau.http_requests.00001.staged");
+    write_plain_file(&staged, &[day_batch(DAY1, 0, 10)]);
+    let rel = |p: &Path| p.strip_prefix(dir.path()).unwrap().to_path_buf();
+    let journal = compact::Journal {
+        new_file: rel(&old[0].with_file_name("part-run-c-c0000.parquet")),
+        staged: rel(&staged),
+        replaces: old.iter().map(|p| rel(p)).collect(),
+    };
+    std::fs::create_dir_all(layout.journal_dir()).unwrap();
+    std::fs::write(
+        layout.journal_dir().join("run-c-1.json"),
+        serde_json::to_vec(&journal).unwrap(),
+    )
+    .unwrap();
+    let report = recover(&layout).unwrap();
+    assert_eq!(report.compactions_rolled_back, 1);
+    assert!(!staged.exists());
+    assert_eq!(files_of(&layout), old);
+    assert_eq!(all_ids(&layout), (0..10).collect::<Vec<_>>());
+}
+
+#[test]
+fn recover_removes_dead_runs_staging_but_keeps_live_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = LakeLayout::new(dir.path());
+    let live = layout.staging_dir("run-live");
+    let dead = layout.staging_dir("run-dead");
+    recover::write_owner_for_test(&live, std::process::id() as i32);
+    // Above Linux's maximum pid_max (2^22): no process can have it.
+    recover::write_owner_for_test(&dead, 0x3fff_fff0);
+    std::fs::write(
+        dead.join("tableau.http_requests.00001.staged"),
+        b"half a file",
+    )
+    .unwrap();
+    let report = recover(&layout).unwrap();
+    assert_eq!(report.staging_removed, vec![dead.clone()]);
+    assert_eq!(report.staging_kept, vec![live.clone()]);
+    assert!(!dead.exists() && live.exists());
+}
+
+#[test]
+fn schema_with_partition_column_or_naive_time_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = LakeLayout::new(dir.path());
+    let with_date = Arc::new(Schema::new(
+        schema()
+            .fields()
+            .iter()
+            .cloned()
+            .chain([Arc::new(Field::new("event_date", DataType::Date32, true))])
+            .collect::<Vec<_>>(),
+    ));
+    let err = DatasetWriter::open(
+        &layout,
+        "t",
+        "d",
+        with_date,
+        event_partitioning(),
+        options("r", 10),
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(err, LoadError::Schema { .. }), "{err}");
+    let naive = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new(
+            "created_at",
+            DataType::Timestamp(TimeUnit::Microsecond, None),
+            true,
+        ),
+    ]));
+    assert!(DatasetWriter::open(
+        &layout,
+        "t",
+        "d",
+        naive,
+        event_partitioning(),
+        options("r", 10)
+    )
+    .is_err());
+}
+
+fn write_plain_file(path: &Path, batches: &[RecordBatch]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema(), None)
+            .unwrap();
+    for b in batches {
+        w.write(b).unwrap();
+    }
+    w.close().unwrap();
+}
+
+mod crash;
+mod perf;

@@ -1,0 +1,444 @@
+//! `DatasetWriter`: turns a stream of Arrow batches into published partition files.
+//!
+//! Event datasets: each batch is split by `event_date`, filtered by key against the
+//! lake (see `merge.rs`), buffered per partition up to `row_group_rows`, sorted by
+//! (time, key) and written as one row group to a staged file. At most
+//! `max_open_partitions` partitions are open (LRU): usage logs arrive roughly in time
+//! order, so one or two are active and memory depends on batch size, row group size
+//! and that bound, not on the table. `commit` closes everything, renames the staged
+//! files into their partition folders, then compacts partitions with too many files.
+//!
+//! Snapshot datasets: every batch goes to one staged file that `commit` renames over
+//! `snapshot_date=D/part-0.parquet` (rename replaces atomically: readers see the old
+//! or the new snapshot, never neither).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use arrow_array::RecordBatch;
+use arrow_schema::{DataType, SchemaRef, TimeUnit};
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use parquet::file::properties::WriterProperties;
+
+use super::compact::{compact_partition, CompactJob};
+use super::error::{arrow_err, IoContext, LoadError};
+use super::fsutil::{create_dir_all_durable, fsync_dir};
+use super::merge::PartitionKeys;
+use super::parquet_io::{sort_batch, writer_properties, SortSpec, StagedParquet};
+use super::partition::{event_partition_name, snapshot_partition_name, split_for_dataset};
+use super::recover::ensure_staging_dir;
+use super::{LakeLayout, Partitioning, WriteSummary, WriterOptions};
+
+pub struct DatasetWriter {
+    ctx: Ctx,
+    mode: Mode,
+    /// Closed staged files waiting for `commit`: (staged path, partition name).
+    staged: Vec<(PathBuf, String)>,
+    summary: WriteSummary,
+}
+
+struct Ctx {
+    dataset: String, // "source/dataset", for messages
+    dataset_dir: PathBuf,
+    staging_dir: PathBuf,
+    staged_prefix: String,
+    layout: LakeLayout,
+    schema: SchemaRef,
+    props: WriterProperties,
+    options: WriterOptions,
+    next_seq: u64,
+}
+
+enum Mode {
+    Event(EventState),
+    Snapshot {
+        date: NaiveDate,
+        file: Option<Box<StagedParquet>>,
+    },
+}
+
+struct EventState {
+    sort: SortSpec,
+    tz: Tz,
+    /// Least recently used first.
+    open: Vec<OpenPartition>,
+    keys: HashMap<NaiveDate, PartitionKeys>,
+}
+
+struct OpenPartition {
+    date: NaiveDate,
+    buffer: Vec<RecordBatch>,
+    buffered_rows: usize,
+    file: Option<StagedParquet>,
+}
+
+impl DatasetWriter {
+    pub fn open(
+        layout: &LakeLayout,
+        source: &str,
+        dataset: &str,
+        schema: SchemaRef,
+        partitioning: Partitioning,
+        options: WriterOptions,
+    ) -> Result<Self, LoadError> {
+        let label = format!("{source}/{dataset}");
+        let schema_err = |message: String| LoadError::Schema {
+            dataset: label.clone(),
+            message,
+        };
+        if options.row_group_rows == 0 || options.max_open_partitions == 0 {
+            return Err(schema_err(
+                "row_group_rows and max_open_partitions must be > 0".into(),
+            ));
+        }
+        let (mode, sort) = match partitioning {
+            Partitioning::EventDate {
+                time_column,
+                key_column,
+                tz,
+            } => {
+                check_event_schema(&schema, &time_column, &key_column).map_err(&schema_err)?;
+                let sort = SortSpec {
+                    time_column,
+                    key_column,
+                };
+                let state = EventState {
+                    sort: sort.clone(),
+                    tz,
+                    open: Vec::new(),
+                    keys: HashMap::new(),
+                };
+                (Mode::Event(state), Some(sort))
+            }
+            Partitioning::SnapshotDate { date } => (Mode::Snapshot { date, file: None }, None),
+        };
+        let partition_key = if sort.is_some() {
+            "event_date"
+        } else {
+            "snapshot_date"
+        };
+        if schema.field_with_name(partition_key).is_ok() {
+            return Err(schema_err(format!(
+                "column {partition_key} would duplicate the partition folder key; rename it"
+            )));
+        }
+        let props = writer_properties(
+            &label,
+            &schema,
+            options.compression,
+            options.row_group_rows,
+            &options.run_id,
+            sort.as_ref(),
+        )?;
+        let staging_dir = ensure_staging_dir(layout, &options.run_id)?;
+        let ctx = Ctx {
+            dataset: label,
+            dataset_dir: layout.dataset_dir(source, dataset),
+            staged_prefix: format!("{source}.{dataset}"),
+            staging_dir,
+            layout: layout.clone(),
+            schema,
+            props,
+            options,
+            next_seq: 0,
+        };
+        Ok(Self {
+            ctx,
+            mode,
+            staged: Vec::new(),
+            summary: WriteSummary::default(),
+        })
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), LoadError> {
+        if batch.schema().fields() != self.ctx.schema.fields() {
+            return Err(LoadError::Schema {
+                dataset: self.ctx.dataset.clone(),
+                message: format!(
+                    "batch schema {:?} differs from the writer's",
+                    batch.schema()
+                ),
+            });
+        }
+        self.summary.rows_in += batch.num_rows() as u64;
+        match &mut self.mode {
+            Mode::Snapshot { file, .. } => {
+                // ArrowWriter itself buffers up to `row_group_rows` per row group; snapshot
+                // rows need no sort, so no extra buffer here.
+                let file = match file {
+                    Some(f) => f,
+                    None => file.insert(Box::new(self.ctx.create_staged()?)),
+                };
+                file.write_batch(batch)?;
+                self.summary.rows_written += batch.num_rows() as u64;
+                Ok(())
+            }
+            Mode::Event(state) => {
+                let parts =
+                    split_for_dataset(&self.ctx.dataset, batch, &state.sort.time_column, state.tz)?;
+                for (date, part) in parts {
+                    state.write_partition(
+                        &mut self.ctx,
+                        &mut self.staged,
+                        &mut self.summary,
+                        date,
+                        &part,
+                    )?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub fn commit(mut self) -> Result<WriteSummary, LoadError> {
+        match std::mem::replace(
+            &mut self.mode,
+            Mode::Snapshot {
+                date: NaiveDate::MIN,
+                file: None,
+            },
+        ) {
+            Mode::Snapshot { date, file } => self.publish_snapshot(date, file)?,
+            Mode::Event(mut state) => {
+                while !state.open.is_empty() {
+                    state.close_lru(&mut self.ctx, &mut self.staged)?;
+                }
+                self.publish_events(&state.sort)?;
+            }
+        }
+        Ok(self.summary)
+    }
+
+    fn publish_events(&mut self, sort: &SortSpec) -> Result<(), LoadError> {
+        let mut touched = Vec::new();
+        for (staged, partition) in std::mem::take(&mut self.staged) {
+            let dir = self.ctx.dataset_dir.join(&partition);
+            create_dir_all_durable(&dir).at(&dir)?;
+            let target = free_target_name(&dir, &self.ctx.options.run_id, &staged);
+            std::fs::rename(&staged, &target).at(&target)?;
+            crate::failpoint::hit("published");
+            fsync_dir(&dir).at(&dir)?;
+            self.summary.files_published += 1;
+            if !touched.contains(&partition) {
+                touched.push(partition);
+            }
+        }
+        fsync_dir(&self.ctx.staging_dir).at(&self.ctx.staging_dir)?;
+        for partition in touched {
+            let staged = self.ctx.next_staged_path();
+            let job = CompactJob {
+                layout: &self.ctx.layout,
+                dataset: &self.ctx.dataset,
+                partition_dir: self.ctx.dataset_dir.join(&partition),
+                schema: &self.ctx.schema,
+                props: &self.ctx.props,
+                sort,
+                row_group_rows: self.ctx.options.row_group_rows,
+                max_files: self.ctx.options.max_files_per_partition,
+                run_id: &self.ctx.options.run_id,
+            };
+            if compact_partition(&job, staged)? {
+                self.summary.partitions_compacted += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn publish_snapshot(
+        &mut self,
+        date: NaiveDate,
+        file: Option<Box<StagedParquet>>,
+    ) -> Result<(), LoadError> {
+        // An empty table still gets a file: readers need the schema.
+        let file = match file {
+            Some(f) => *f,
+            None => self.ctx.create_staged()?,
+        };
+        let (staged, rows) = file.finish()?;
+        let partition = snapshot_partition_name(date);
+        let dir = self.ctx.dataset_dir.join(&partition);
+        create_dir_all_durable(&dir).at(&dir)?;
+        let target = dir.join("part-0.parquet");
+        std::fs::rename(&staged, &target).at(&target)?;
+        crate::failpoint::hit("snapshot_published");
+        fsync_dir(&dir).at(&dir)?;
+        fsync_dir(&self.ctx.staging_dir).at(&self.ctx.staging_dir)?;
+        self.summary.files_published += 1;
+        self.summary.partitions.insert(partition, rows);
+        Ok(())
+    }
+}
+
+impl EventState {
+    fn write_partition(
+        &mut self,
+        ctx: &mut Ctx,
+        staged: &mut Vec<(PathBuf, String)>,
+        summary: &mut WriteSummary,
+        date: NaiveDate,
+        part: &RecordBatch,
+    ) -> Result<(), LoadError> {
+        let name = event_partition_name(date);
+        // Touch the partition in the LRU before filtering so that its key cache, even
+        // when every row turns out to be present, is dropped on eviction.
+        let slot = match self.open.iter().position(|p| p.date == date) {
+            Some(i) => {
+                let p = self.open.remove(i);
+                self.open.push(p);
+                self.open.len() - 1
+            }
+            None => {
+                while self.open.len() >= ctx.options.max_open_partitions {
+                    self.close_lru(ctx, staged)?;
+                }
+                self.open.push(OpenPartition {
+                    date,
+                    buffer: Vec::new(),
+                    buffered_rows: 0,
+                    file: None,
+                });
+                self.open.len() - 1
+            }
+        };
+        let keys = match self.keys.entry(date) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(PartitionKeys::load(
+                &ctx.dataset_dir.join(&name),
+                &self.sort.key_column,
+            )?),
+        };
+        let filtered = keys.filter_new(&ctx.dataset, &name, &self.sort.key_column, part)?;
+        summary.rows_already_present += filtered.already_present;
+        let Some(rows) = filtered.new_rows else {
+            return Ok(());
+        };
+        summary.rows_written += rows.num_rows() as u64;
+        *summary.partitions.entry(name).or_default() += rows.num_rows() as u64;
+        let open = &mut self.open[slot];
+        open.buffered_rows += rows.num_rows();
+        open.buffer.push(rows);
+        if open.buffered_rows >= ctx.options.row_group_rows {
+            open.write_row_groups(ctx, &self.sort, false)?;
+        }
+        Ok(())
+    }
+
+    /// Closes the least recently used partition: writes what it buffered, finishes its
+    /// staged file, and lets the merge cache forget its keys.
+    fn close_lru(
+        &mut self,
+        ctx: &mut Ctx,
+        staged: &mut Vec<(PathBuf, String)>,
+    ) -> Result<(), LoadError> {
+        let mut p = self.open.remove(0);
+        p.write_row_groups(ctx, &self.sort, true)?;
+        let finished = match p.file.take() {
+            Some(file) => Some(file.finish()?.0),
+            None => None,
+        };
+        if let Some(keys) = self.keys.get_mut(&p.date) {
+            keys.close_staged(finished.as_deref());
+        }
+        if let Some(path) = finished {
+            staged.push((path, event_partition_name(p.date)));
+        }
+        Ok(())
+    }
+}
+
+impl OpenPartition {
+    /// Sorts the buffer and writes full row groups; with `all`, the remainder too.
+    fn write_row_groups(
+        &mut self,
+        ctx: &mut Ctx,
+        sort: &SortSpec,
+        all: bool,
+    ) -> Result<(), LoadError> {
+        if self.buffered_rows == 0 {
+            return Ok(());
+        }
+        let rg = ctx.options.row_group_rows;
+        let merged = arrow_select::concat::concat_batches(&ctx.schema, &self.buffer)
+            .map_err(arrow_err(&ctx.dataset))?;
+        self.buffer.clear();
+        let sorted = sort_batch(&ctx.dataset, &merged, sort)?;
+        drop(merged);
+        let total = sorted.num_rows();
+        let mut offset = 0;
+        while total - offset >= rg || (all && offset < total) {
+            let len = rg.min(total - offset);
+            let file = match &mut self.file {
+                Some(f) => f,
+                None => self.file.insert(ctx.create_staged()?),
+            };
+            file.write_row_group(&sorted.slice(offset, len))?;
+            offset += len;
+        }
+        self.buffered_rows = total - offset;
+        if self.buffered_rows > 0 {
+            // Copy the remainder so the big sorted batch can be freed now.
+            let rest = arrow_select::concat::concat_batches(
+                &ctx.schema,
+                &[sorted.slice(offset, total - offset)],
+            )
+            .map_err(arrow_err(&ctx.dataset))?;
+            self.buffer.push(rest);
+        }
+        Ok(())
+    }
+}
+
+impl Ctx {
+    fn next_staged_path(&mut self) -> PathBuf {
+        self.next_seq += 1;
+        // Not `*.parquet`: a staged file must never match a reader's glob.
+        self.staging_dir.join(format!(
+            "{}.{:05}.staged",
+            self.staged_prefix, self.next_seq
+        ))
+    }
+
+    fn create_staged(&mut self) -> Result<StagedParquet, LoadError> {
+        let path = self.next_staged_path();
+        StagedParquet::create(path, self.schema.clone(), self.props.clone())
+    }
+}
+
+/// `part-<run_id>-<seq>.parquet`, with seq taken from the staged name and bumped if a
+/// file of that name exists (a rerun reusing a run id must never overwrite data).
+fn free_target_name(dir: &Path, run_id: &str, staged: &Path) -> PathBuf {
+    let seq: u64 = staged
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .and_then(|s| s.rsplit('.').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (seq..)
+        .map(|n| dir.join(format!("part-{run_id}-{n:05}.parquet")))
+        .find(|p| !p.exists())
+        .expect("an unused file name")
+}
+
+fn check_event_schema(
+    schema: &SchemaRef,
+    time_column: &str,
+    key_column: &str,
+) -> Result<(), String> {
+    match schema.field_with_name(time_column).map(|f| f.data_type()) {
+        Ok(DataType::Timestamp(TimeUnit::Microsecond, Some(_))) => {}
+        Ok(other) => {
+            return Err(format!(
+                "time column {time_column} is {other}, expected Timestamp(Microsecond, \"UTC\")"
+            ))
+        }
+        Err(_) => return Err(format!("time column {time_column} is missing")),
+    }
+    match schema.field_with_name(key_column).map(|f| f.data_type()) {
+        Ok(DataType::Int64 | DataType::Int32) => Ok(()),
+        Ok(other) => Err(format!(
+            "key column {key_column} is {other}, expected Int64 or Int32"
+        )),
+        Err(_) => Err(format!("key column {key_column} is missing")),
+    }
+}

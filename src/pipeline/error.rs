@@ -1,0 +1,61 @@
+//! Run failures, each naming the source and dataset it happened in.
+
+use crate::config::SecretError;
+use crate::extract::postgres::ExtractError;
+use crate::load::LoadError;
+use crate::pipeline::state::StateError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("source `{source_name}`: cannot read its password")]
+    Secret {
+        source_name: String,
+        #[source]
+        source: SecretError,
+    },
+    #[error("source `{source_name}`, dataset `{dataset}`: extract failed")]
+    Extract {
+        source_name: String,
+        dataset: String,
+        #[source]
+        source: ExtractError,
+    },
+    #[error("source `{source_name}`: {what} failed")]
+    Session {
+        source_name: String,
+        what: &'static str,
+        #[source]
+        source: ExtractError,
+    },
+    #[error("source `{source_name}`, dataset `{dataset}`: writing the lake failed")]
+    Load {
+        source_name: String,
+        dataset: String,
+        #[source]
+        source: LoadError,
+    },
+    #[error("lake housekeeping (recovery at start or staging cleanup at the end) failed")]
+    Recover(#[source] LoadError),
+    #[error("source `{source_name}`: state")]
+    State {
+        source_name: String,
+        #[source]
+        source: StateError,
+    },
+    #[error("source `{source_name}`, dataset `{dataset}`: the writer thread stopped unexpectedly")]
+    WriterLost {
+        source_name: String,
+        dataset: String,
+    },
+    #[error("dataset `{dataset}` is not in any source of this pipeline (known: {known})")]
+    UnknownDataset { dataset: String, known: String },
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl RunError {
+    /// Mistakes in how the command was called map to exit code 2.
+    pub fn is_usage_error(&self) -> bool {
+        matches!(self, RunError::UnknownDataset { .. })
+    }
+}

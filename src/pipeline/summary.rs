@@ -1,0 +1,86 @@
+//! What a run did, per source and dataset: printed at the end and saved as JSON under
+//! `<root>/_usagelake/runs/` for later inspection.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub pipeline: String,
+    pub lake_root: String,
+    pub started_at: String,
+    pub finished_at: String,
+    /// `--from/--to` of a range run, as `YYYY-MM-DD..YYYY-MM-DD`.
+    pub range: Option<String>,
+    pub sources: Vec<SourceSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceSummary {
+    pub name: String,
+    pub datasets: Vec<DatasetSummary>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DatasetSummary {
+    pub name: String,
+    pub rows_read: u64,
+    pub rows_written: u64,
+    pub rows_already_present: u64,
+    /// Partition folder name → rows written into it by this run.
+    pub partitions: BTreeMap<String, u64>,
+    pub watermark_before: Option<i64>,
+    pub watermark_after: Option<i64>,
+    pub seconds: f64,
+    /// Why the dataset was skipped (e.g. table absent on this server version).
+    pub skipped: Option<String>,
+    /// Server columns the spec does not know (ignored, reported once).
+    pub ignored_columns: Vec<String>,
+    /// Optional spec columns the server lacks (written as typed NULLs).
+    pub missing_columns: Vec<String>,
+}
+
+impl RunSummary {
+    pub fn rows_written(&self) -> u64 {
+        self.sources
+            .iter()
+            .flat_map(|s| &s.datasets)
+            .map(|d| d.rows_written)
+            .sum()
+    }
+
+    /// A fixed-width table for people; the JSON file carries the same facts.
+    pub fn to_table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{:<36} {:>12} {:>12} {:>12} {:>6} {:>8}",
+            "source/dataset", "rows read", "written", "already had", "parts", "seconds"
+        );
+        for source in &self.sources {
+            for d in &source.datasets {
+                let name = format!("{}/{}", source.name, d.name);
+                match &d.skipped {
+                    Some(why) => {
+                        let _ = writeln!(out, "{name:<36} skipped: {why}");
+                    }
+                    None => {
+                        let _ = writeln!(
+                            out,
+                            "{name:<36} {:>12} {:>12} {:>12} {:>6} {:>8.2}",
+                            d.rows_read,
+                            d.rows_written,
+                            d.rows_already_present,
+                            d.partitions.len(),
+                            d.seconds
+                        );
+                    }
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,8 @@
+//! The one integration-test binary (linked once; see style.md). Each module tests one
+//! area; `support` holds shared fixtures.
+
+mod cli_errors;
+mod crash;
+mod pgcluster;
+mod support;
+mod tableau_run;
