@@ -4,6 +4,8 @@
 //! `sql/demo/*.sql` (deterministic data: a second demo adds no rows), runs the bundled
 //! `pipelines/demo.toml` against it and prints what it wrote.
 
+pub mod arcgis_portal;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

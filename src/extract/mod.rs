@@ -1,4 +1,6 @@
 //! Extract stage: sources yield Arrow `RecordBatch` streams with a declared schema.
 
+pub mod arcgis;
+pub mod http;
 pub mod postgres;
 pub mod tableau;

@@ -21,6 +21,13 @@
 //! - `list_partitions(layout, source, dataset) -> Result<Vec<PartitionInfo>, LoadError>` (footers only)
 //! - `fsutil::{atomic_write, fsync_dir}` for small files (state, journals)
 //!
+//! Guarantees: a partition never holds a key twice (merge by key against footers' key
+//! ranges + a projected key column, see `merge`); memory is bounded by
+//! `max_open_partitions × min(row_group_rows, rows per partition)` plus one batch, not
+//! by the table (compaction reads one partition, i.e. one day); a writer dropped
+//! without `commit` publishes nothing and leaves its staged files for `recover`/`end_run`.
+//! A NULL merge key is an error (`LoadError::NullKey`), never a silently duplicable row.
+//!
 //! Files by role: `partition` (event dates), `merge` (key dedupe), `parquet_io` (encoding,
 //! reading back), `writer` (buffering, LRU of partitions, publish), `compact`, `recover`.
 

@@ -70,8 +70,16 @@ struct OpenPartition {
     date: NaiveDate,
     buffer: Vec<RecordBatch>,
     buffered_rows: usize,
+    buffered_bytes: usize,
     file: Option<StagedParquet>,
 }
+
+/// Raw Arrow bytes a partition may buffer before its rows are sorted and written as a
+/// row group. Sorting needs the buffer plus a sorted copy, so this bounds memory per
+/// open partition at about twice this, whatever `row_group_rows` says: wide rows (a
+/// Tableau request is ~550 bytes) then give row groups of ~60k rows, the order of
+/// DuckDB's own default (122,880), instead of 1M-row buffers of half a gigabyte.
+const PARTITION_BUFFER_BYTES: usize = 32 << 20;
 
 impl DatasetWriter {
     pub fn open(
@@ -296,6 +304,7 @@ impl EventState {
                     date,
                     buffer: Vec::new(),
                     buffered_rows: 0,
+                    buffered_bytes: 0,
                     file: None,
                 });
                 self.open.len() - 1
@@ -317,8 +326,11 @@ impl EventState {
         *summary.partitions.entry(name).or_default() += rows.num_rows() as u64;
         let open = &mut self.open[slot];
         open.buffered_rows += rows.num_rows();
+        open.buffered_bytes += rows.get_array_memory_size();
         open.buffer.push(rows);
-        if open.buffered_rows >= ctx.options.row_group_rows {
+        if open.buffered_bytes >= PARTITION_BUFFER_BYTES {
+            open.write_row_groups(ctx, &self.sort, true)?;
+        } else if open.buffered_rows >= ctx.options.row_group_rows {
             open.write_row_groups(ctx, &self.sort, false)?;
         }
         Ok(())
@@ -376,6 +388,7 @@ impl OpenPartition {
             offset += len;
         }
         self.buffered_rows = total - offset;
+        self.buffered_bytes = 0;
         if self.buffered_rows > 0 {
             // Copy the remainder so the big sorted batch can be freed now.
             let rest = arrow_select::concat::concat_batches(
@@ -383,6 +396,7 @@ impl OpenPartition {
                 &[sorted.slice(offset, total - offset)],
             )
             .map_err(arrow_err(&ctx.dataset))?;
+            self.buffered_bytes = rest.get_array_memory_size();
             self.buffer.push(rest);
         }
         Ok(())

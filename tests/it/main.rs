@@ -1,6 +1,7 @@
 //! The one integration-test binary (linked once; see style.md). Each module tests one
 //! area; `support` holds shared fixtures.
 
+mod arcgis;
 mod cli_errors;
 mod crash;
 mod pgcluster;

@@ -1,0 +1,354 @@
+//! A fake ArcGIS portal: a real HTTP server on 127.0.0.1 for the demo and the tests.
+//!
+//! Serves `generateToken`, `oauth2/token`, `portals/{id}/history` and
+//! `portals/{id}/users` from a deterministic [`GroundTruth`], and injects the faults a
+//! real portal shows (429 with `Retry-After`, 503, a reset mid-body, tokens expiring
+//! mid-paging, 200 error envelopes, a repeated `nextKey`, slow pages). Every request is
+//! logged so tests can assert on what the client sent.
+
+mod endpoints;
+mod truth;
+
+use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+
+pub use truth::{GroundTruth, DAYS, DAY_MS, FIRST_DAY_MS, ORG_ID};
+
+/// Credentials the fake accepts.
+pub const ADMIN_USERNAME: &str = "fake_admin";
+pub const ADMIN_PASSWORD: &str = "fake-admin-password-9f3c";
+pub const CLIENT_ID: &str = "fakeAppClientId";
+pub const CLIENT_SECRET: &str = "fake-client-secret-7d21";
+
+type Body = BoxBody<Bytes, std::io::Error>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Endpoint {
+    Token,
+    History,
+    Users,
+}
+
+/// A one-shot fault, fired by the n-th request to an endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// HTTP 429 with `Retry-After: <secs>` and an error envelope.
+    RateLimited { retry_after_secs: u64 },
+    /// HTTP 503 with a plain-text body.
+    Unavailable,
+    /// HTTP 200 with the real body's `Content-Length`, half the body, then a closed
+    /// connection.
+    ResetMidBody,
+    /// Revoke every issued token just before handling the request: the client sees 498
+    /// in a 200 body, as ArcGIS sends it.
+    ExpireTokens,
+    /// HTTP 200 carrying `{"error":{"code","message"}}`.
+    ErrorEnvelope { code: i64, message: String },
+}
+
+/// One request as the fake saw it; credential and token values are masked.
+#[derive(Debug, Clone)]
+pub struct LoggedRequest {
+    pub endpoint: Option<Endpoint>,
+    pub method: String,
+    pub path: String,
+    pub params: BTreeMap<String, String>,
+    pub has_bearer: bool,
+    pub referer: Option<String>,
+    pub status: u16,
+    pub fault: Option<Fault>,
+}
+
+pub struct FakePortal {
+    truth: GroundTruth,
+}
+
+impl FakePortal {
+    /// Deterministic: the same arguments give the same events and users.
+    pub fn generate(events: usize, users: usize, seed: u64) -> Self {
+        FakePortal {
+            truth: truth::generate(events, users, seed),
+        }
+    }
+
+    pub fn truth(&self) -> &GroundTruth {
+        &self.truth
+    }
+
+    /// Binds 127.0.0.1:0 and serves until the handle is dropped. Returns the portal
+    /// URL (the REST API is under `/sharing/rest`).
+    pub async fn start(self) -> std::io::Result<(FakePortalHandle, String)> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let state = Arc::new(State {
+            truth: self.truth,
+            inner: Mutex::default(),
+        });
+        let served = state.clone();
+        let acceptor = tokio::spawn(async move {
+            // Connections live in this set, so aborting the acceptor drops them all.
+            let mut connections = JoinSet::new();
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let state = served.clone();
+                connections.spawn(async move {
+                    let service = hyper::service::service_fn(move |request| {
+                        let state = state.clone();
+                        async move { Ok::<_, Infallible>(state.handle(request).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+                while connections.try_join_next().is_some() {}
+            }
+        });
+        Ok((FakePortalHandle { state, acceptor }, url))
+    }
+}
+
+/// Controls and inspects a running fake; dropping it stops the server.
+pub struct FakePortalHandle {
+    state: Arc<State>,
+    acceptor: JoinHandle<()>,
+}
+
+impl Drop for FakePortalHandle {
+    fn drop(&mut self) {
+        self.acceptor.abort();
+    }
+}
+
+impl FakePortalHandle {
+    pub fn truth(&self) -> &GroundTruth {
+        &self.state.truth
+    }
+
+    /// Fire `fault` on the `nth` (1-based, counted since start, retries included)
+    /// request to `endpoint`.
+    pub fn inject(&self, endpoint: Endpoint, nth: u32, fault: Fault) {
+        self.state.lock().faults.insert((endpoint, nth), fault);
+    }
+
+    /// Delay before answering each history or users page.
+    pub fn set_page_latency(&self, latency: Duration) {
+        self.state.lock().latency = latency;
+    }
+
+    /// Answer every history request that has `start=K` with `nextKey=K` again.
+    pub fn set_repeat_next_key(&self, on: bool) {
+        self.state.lock().repeat_next_key = on;
+    }
+
+    /// Ignore `types`/`actors`/`owners`/`actions`/`ips` (BUG-000120745 did).
+    pub fn set_ignore_filters(&self, on: bool) {
+        self.state.lock().ignore_filters = on;
+    }
+
+    /// Change a user's `lastLogin` (a sign-in between two runs, or -1).
+    pub fn set_last_login(&self, username: &str, ms: i64) {
+        self.state
+            .lock()
+            .last_login
+            .insert(username.to_string(), ms);
+    }
+
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.state.lock().log.clone()
+    }
+
+    pub fn request_count(&self, endpoint: Endpoint) -> u32 {
+        self.state
+            .lock()
+            .counts
+            .get(&endpoint)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Every token value ever issued (to check none leaks into an error).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state.lock().issued.clone()
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    faults: HashMap<(Endpoint, u32), Fault>,
+    counts: HashMap<Endpoint, u32>,
+    latency: Duration,
+    repeat_next_key: bool,
+    ignore_filters: bool,
+    last_login: HashMap<String, i64>,
+    /// token → (expires ms, referer it is bound to)
+    tokens: HashMap<String, (i64, Option<String>)>,
+    issued: Vec<String>,
+    log: Vec<LoggedRequest>,
+}
+
+struct State {
+    truth: GroundTruth,
+    inner: Mutex<Inner>,
+}
+
+/// A parsed request: everything the handlers need, owned.
+struct Call {
+    params: BTreeMap<String, String>,
+    token: Option<String>,
+    referer: Option<String>,
+}
+
+enum Reply {
+    Json(u16, Value),
+    Text(u16, &'static str),
+}
+
+impl State {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panicking test thread must not wedge the fake for the others.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
+        let method = request.method().to_string();
+        let path = request.uri().path().to_string();
+        let header = |name: &str| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let bearer = header("x-esri-authorization")
+            .and_then(|v| v.strip_prefix("Bearer ").map(str::to_string));
+        let referer = header("referer");
+        let mut params: BTreeMap<String, String> = request
+            .uri()
+            .query()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        let body = request
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        params.extend(form_urlencoded::parse(&body).into_owned());
+        let token = bearer.clone().or_else(|| params.get("token").cloned());
+        let call = Call {
+            params,
+            token,
+            referer: referer.clone(),
+        };
+
+        let endpoint = route(&path);
+        let (fault, latency) = {
+            let mut inner = self.lock();
+            let fault = endpoint.and_then(|e| {
+                let count = inner.counts.entry(e).or_default();
+                *count += 1;
+                let n = *count;
+                inner.faults.remove(&(e, n))
+            });
+            if fault == Some(Fault::ExpireTokens) {
+                inner.tokens.clear();
+            }
+            (fault, inner.latency)
+        };
+        if matches!(endpoint, Some(Endpoint::History | Endpoint::Users)) && !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        let reply = match (&fault, endpoint) {
+            (Some(Fault::RateLimited { .. }), _) => Reply::Json(
+                429,
+                json!({"error": {"code": 429, "message": "Too many requests."}}),
+            ),
+            (Some(Fault::Unavailable), _) => Reply::Text(503, "Service Unavailable"),
+            (Some(Fault::ErrorEnvelope { code, message }), _) => Reply::Json(
+                200,
+                json!({"error": {"code": code, "message": message, "details": []}}),
+            ),
+            (_, Some(Endpoint::Token)) => self.mint(&path, &call),
+            (_, Some(e)) => match self.check_token(&call) {
+                Some(error) => error,
+                None if e == Endpoint::History => self.history(&path, &call),
+                None => self.users(&call),
+            },
+            (_, None) => Reply::Json(
+                404,
+                json!({"error": {"code": 400, "message": "Invalid URL"}}),
+            ),
+        };
+
+        let mut logged = call.params.clone();
+        for secret in ["password", "client_secret", "token"] {
+            if let Some(v) = logged.get_mut(secret) {
+                *v = "***".into();
+            }
+        }
+        let (status, bytes, content_type) = match reply {
+            Reply::Json(status, value) => {
+                (status, Bytes::from(value.to_string()), "application/json")
+            }
+            Reply::Text(status, text) => {
+                (status, Bytes::from_static(text.as_bytes()), "text/plain")
+            }
+        };
+        self.lock().log.push(LoggedRequest {
+            endpoint,
+            method,
+            path,
+            params: logged,
+            has_bearer: bearer.is_some(),
+            referer,
+            status,
+            fault: fault.clone(),
+        });
+        let mut response = Response::builder()
+            .status(status)
+            .header("content-type", content_type);
+        if let Some(Fault::RateLimited { retry_after_secs }) = fault {
+            response = response.header("retry-after", retry_after_secs.to_string());
+        }
+        let body: Body = if fault == Some(Fault::ResetMidBody) {
+            response = response.header("content-length", bytes.len().to_string());
+            let half = bytes.slice(..bytes.len() / 2);
+            let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = vec![
+                Ok(Frame::data(half)),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "injected reset",
+                )),
+            ];
+            BodyExt::boxed(StreamBody::new(futures_util::stream::iter(frames)))
+        } else {
+            Full::new(bytes).map_err(|never| match never {}).boxed()
+        };
+        response
+            .body(body)
+            .expect("static response parts are valid")
+    }
+}
+
+fn route(path: &str) -> Option<Endpoint> {
+    let rest = path.strip_prefix("/sharing/rest/")?;
+    match rest.split('/').collect::<Vec<_>>().as_slice() {
+        ["generateToken"] | ["oauth2", "token"] => Some(Endpoint::Token),
+        ["portals", _, "history"] => Some(Endpoint::History),
+        ["portals", _, "users"] => Some(Endpoint::Users),
+        _ => None,
+    }
+}
