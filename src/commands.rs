@@ -9,7 +9,7 @@ use crate::config::{self, ConfigErrors, Source};
 use crate::extract::postgres::{PgSession, TableKind};
 use crate::extract::tableau;
 use crate::pipeline::progress::Progress;
-use crate::pipeline::run::connect_options;
+use crate::pipeline::tableau::connect_options;
 use crate::pipeline::{run_pipeline, DateRange, RunError, RunRequest};
 
 /// A mistake in how the command was called (exit code 2).

@@ -8,6 +8,7 @@ mod pump;
 pub mod run;
 pub mod state;
 pub mod summary;
+pub mod tableau;
 
 pub use error::RunError;
 pub use run::{run_pipeline, DateRange, RunRequest};
