@@ -7,3 +7,4 @@ mod crash;
 mod pgcluster;
 mod support;
 mod tableau_run;
+mod types;

@@ -24,6 +24,3 @@ pub use session::{ConnectOptions, PgSession};
 pub use spec::{ColumnSpec, ResolvedTable, TableKind, TableSpec};
 pub use statement::RowRange;
 pub use types::PgType;
-
-#[cfg(test)]
-mod live_tests;

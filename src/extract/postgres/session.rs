@@ -254,12 +254,6 @@ impl PgSession {
             .map_err(|source| query_error(table, &statement, source))
     }
 
-    /// Tests inspect the connection itself (e.g. `pg_stat_ssl`).
-    #[cfg(test)]
-    pub(super) fn client(&self) -> &Client {
-        &self.client
-    }
-
     async fn query_one(
         &self,
         table: &ResolvedTable,
