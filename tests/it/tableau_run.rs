@@ -220,3 +220,49 @@ async fn date_range_rerun_adds_nothing_and_keeps_the_watermark() {
     assert_eq!(fingerprint(&dir), fp);
     assert_eq!(std::fs::read_to_string(&state_path).unwrap(), state_before);
 }
+
+#[tokio::test]
+async fn check_connect_reports_every_dataset_readable() {
+    let db = demo_db(1_000).await;
+    let lake = fixture(&db, None);
+    let out = crate::support::cli::usagelake(
+        &["check", lake.pipeline.to_str().unwrap(), "--connect"],
+        &[],
+        &[],
+    );
+    assert_success(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for dataset in usagelake::extract::tableau::DATASETS {
+        assert!(
+            stdout.contains(&format!("tab/{dataset}: ok")),
+            "{dataset} not ok:\n{stdout}"
+        );
+    }
+    // Nothing is written by a check.
+    assert!(!lake.root().exists());
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line() {
+    let db = demo_db(1_000).await;
+    let lake = fixture(&db, Some(r#"["http_requests"]"#));
+    let out = crate::support::cli::usagelake(
+        &[
+            "run",
+            lake.pipeline.to_str().unwrap(),
+            "--log-format",
+            "json",
+        ],
+        &[],
+        &[],
+    );
+    assert_success(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty());
+    for line in lines {
+        let value: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(value.get("level").is_some(), "{line}");
+    }
+}
