@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 #[derive(Clone)]
 pub struct Progress {
@@ -27,12 +27,18 @@ impl Progress {
         let bar = match &self.multi {
             Some(multi) => {
                 let bar = multi.add(ProgressBar::new_spinner());
-                bar.set_style(
-                    ProgressStyle::with_template(
-                        "{spinner} {prefix:<34} {human_pos:>12} rows  {per_sec:>14}  {elapsed}",
-                    )
-                    .expect("static template"),
+                let style = ProgressStyle::with_template(
+                    "{spinner} {prefix:<34} {human_pos:>12} rows  {rate:>16}  {elapsed}",
+                )
+                .expect("static template")
+                // indicatif's own {per_sec} prints every decimal of the float.
+                .with_key(
+                    "rate",
+                    |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0} rows/s", state.per_sec());
+                    },
                 );
+                bar.set_style(style);
                 bar.set_prefix(format!("{source}/{dataset}"));
                 bar.enable_steady_tick(Duration::from_millis(125));
                 bar
