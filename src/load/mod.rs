@@ -202,6 +202,12 @@ pub fn list_partitions(
 /// Visible data files of a partition folder: `*.parquet`, not hidden, sorted by name.
 /// A missing folder has none.
 pub(crate) fn parquet_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    visible_files(dir, ".parquet")
+}
+
+/// Regular files in `dir` whose name ends in `suffix` and does not start with `.` or `_`
+/// (names readers and we treat as not-data), sorted by name. A missing folder has none.
+pub(crate) fn visible_files(dir: &Path, suffix: &str) -> Result<Vec<PathBuf>, LoadError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -219,7 +225,7 @@ pub(crate) fn parquet_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if name.ends_with(".parquet") && !name.starts_with(['.', '_']) && path.is_file() {
+        if name.ends_with(suffix) && !name.starts_with(['.', '_']) && path.is_file() {
             files.push(path);
         }
     }

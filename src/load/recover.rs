@@ -155,29 +155,7 @@ fn host_name() -> String {
 }
 
 fn json_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => {
-            return Err(LoadError::Io {
-                path: dir.to_path_buf(),
-                source: e,
-            })
-        }
-    };
-    let mut files = Vec::new();
-    for entry in entries {
-        let path = entry.at(dir)?.path();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if name.ends_with(".json") && !name.starts_with('.') {
-            files.push(path);
-        }
-    }
-    files.sort();
-    Ok(files)
+    super::visible_files(dir, ".json")
 }
 
 #[cfg(test)]
