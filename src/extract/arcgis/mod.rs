@@ -14,8 +14,7 @@ mod portal;
 mod users;
 
 pub use config::{
-    resolve_secret, ArcgisAuth, ArcgisSourceConfig, HistoryFilters, SortOrder, TokenPlacement,
-    DEFAULT_USER_FIELDS,
+    ArcgisAuth, ArcgisSourceConfig, HistoryFilters, SortOrder, TokenPlacement, DEFAULT_USER_FIELDS,
 };
 pub use error::ArcgisError;
 pub use history::{event_key, history_schema, plan_slices, HistorySlice, SliceRange};
