@@ -21,3 +21,7 @@ pub use history::{event_key, history_schema, plan_slices, HistorySlice, SliceRan
 pub use logins::{login_key, logins_from_users, logins_schema};
 pub use portal::ArcgisPortal;
 pub use users::users_schema;
+
+/// Every dataset an `arcgis` source can archive, in run order: `logins` is derived
+/// from the users read for `users`.
+pub const DATASETS: &[&str] = &["history", "users", "logins"];
