@@ -43,7 +43,7 @@ pub(super) fn auth(
     portal_url: Option<&str>,
 ) -> Option<ArcgisAuth> {
     // The methods present, each with its first key in file order (for the message line).
-    let used: Vec<(usize, &str)> = METHODS
+    let mut used: Vec<(usize, &str)> = METHODS
         .iter()
         .enumerate()
         .filter_map(|(i, method)| {
@@ -55,8 +55,10 @@ pub(super) fn auth(
             Some((i, *first))
         })
         .collect();
+    // The method written first is taken as meant; later ones get the problem.
+    used.sort_by_key(|(_, key)| t.span(key).map(|s| s.start));
     let labels: Vec<&str> = METHODS.iter().map(|m| m.label).collect();
-    if !matches!(used.first(), Some((0, _))) {
+    if !used.iter().any(|(method, _)| *method == 0) {
         for key in USER_OPTIONS.iter().filter(|key| t.value(key).is_some()) {
             let span = t.span(key);
             let message = "only applies to username + password authentication (generateToken)";
