@@ -5,6 +5,8 @@
 //! these tests use the multi-threaded runtime: the blocking wait for the child must
 //! not stop the fake from answering.
 
+mod logins;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Output;
