@@ -192,12 +192,12 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
     if let Some(retries) = max_retries {
         portal.retry.max_attempts = retries as u32 + 1;
     }
-    Some(Source::Arcgis(ArcgisSource {
+    Some(Source::Arcgis(Box::new(ArcgisSource {
         platform,
         datasets,
         history_start,
         portal,
-    }))
+    })))
 }
 
 /// An `http(s)://` URL with a host. Plain http only on this machine: generateToken

@@ -87,7 +87,8 @@ pub enum Compression {
 #[derive(Debug, Clone)]
 pub enum Source {
     Tableau(TableauSource),
-    Arcgis(ArcgisSource),
+    /// Boxed: far larger than a Tableau source (filters, fields, HTTP options).
+    Arcgis(Box<ArcgisSource>),
 }
 
 impl Source {

@@ -26,14 +26,16 @@ pub enum RunError {
     Arcgis {
         source_name: String,
         dataset: String,
+        /// Boxed: HTTP errors carry the URL and cursor, and `RunError` travels in every
+        /// `Result` of the run.
         #[source]
-        source: ArcgisError,
+        source: Box<ArcgisError>,
     },
     #[error("source `{source_name}`: connecting to the ArcGIS portal failed")]
     ArcgisConnect {
         source_name: String,
         #[source]
-        source: ArcgisError,
+        source: Box<ArcgisError>,
     },
     #[error("source `{source_name}`: {what} failed")]
     Session {

@@ -50,12 +50,13 @@ pub(crate) async fn run_arcgis(
             ..Default::default()
         });
     }
-    let wanted: Vec<String> = selected_datasets(&Source::Arcgis(source.clone()), &request.datasets)
-        .into_iter()
-        // A date range re-reads event history only; users and logins are snapshots of now.
-        .filter(|d| request.range.is_none() || *d == "history")
-        .map(str::to_string)
-        .collect();
+    let wanted: Vec<String> =
+        selected_datasets(&Source::Arcgis(Box::new(source.clone())), &request.datasets)
+            .into_iter()
+            // A date range re-reads event history only; users and logins are snapshots of now.
+            .filter(|d| request.range.is_none() || *d == "history")
+            .map(str::to_string)
+            .collect();
     if wanted.is_empty() {
         return Ok(SourceSummary { name, datasets });
     }
@@ -103,7 +104,7 @@ pub(crate) async fn run_arcgis(
 async fn connect(source: &ArcgisSource) -> Result<ArcgisPortal, RunError> {
     let error = |source_error| RunError::ArcgisConnect {
         source_name: source.name().to_string(),
-        source: source_error,
+        source: Box::new(source_error),
     };
     let client =
         ApiClient::new(&source.portal.client_options()).map_err(|e| error(ArcgisError::Http(e)))?;
@@ -123,7 +124,7 @@ impl ArcgisRun<'_> {
         move |source| RunError::Arcgis {
             source_name,
             dataset,
-            source,
+            source: Box::new(source),
         }
     }
 
