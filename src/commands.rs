@@ -86,7 +86,13 @@ async fn check_command(args: &CheckArgs, quiet: bool) -> anyhow::Result<()> {
     }
     let mut problems = 0;
     for source in &pipeline.sources {
-        let Source::Tableau(tableau_source) = source;
+        let tableau_source = match source {
+            Source::Tableau(tableau_source) => tableau_source,
+            Source::Arcgis(arcgis_source) => {
+                problems += crate::pipeline::arcgis::check_connect(arcgis_source, quiet).await;
+                continue;
+            }
+        };
         let options = connect_options(tableau_source)?;
         let mut session = PgSession::connect(&options)
             .await

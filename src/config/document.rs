@@ -9,7 +9,7 @@ use toml::de::{DeTable, DeValue};
 use super::error::ConfigErrors;
 use super::parse::{Problems, Table};
 use super::suggest::{did_you_mean, quoted_list};
-use super::{tableau, Compression, Output, Pipeline, Source};
+use super::{arcgis, tableau, Compression, Output, Pipeline, Source};
 use super::{
     DEFAULT_COMPRESSION, DEFAULT_ROW_GROUP_ROWS, DEFAULT_TIME_ZONE, DEFAULT_ZSTD_LEVEL,
     MIN_ROW_GROUP_ROWS,
@@ -41,7 +41,7 @@ pub(super) struct SourceKind {
     pub parse: fn(&mut Problems, &Table, String, &Path) -> Option<Source>,
 }
 
-pub(super) const SOURCE_KINDS: &[SourceKind] = &[tableau::KIND];
+pub(super) const SOURCE_KINDS: &[SourceKind] = &[tableau::KIND, arcgis::KIND];
 
 /// Parses and validates a whole file, reporting every problem found.
 pub(super) fn parse_document(text: &str, path: &Path) -> Result<Pipeline, ConfigErrors> {

@@ -2,8 +2,11 @@
 //!
 //! [`parse_pipeline`] turns TOML text into a [`Pipeline`] or a [`ConfigErrors`] listing
 //! every problem with file, line and key. Secrets are references (env var or file),
-//! never values. Each source kind owns its keys in its own file (`tableau.rs`).
+//! never values. Each source kind owns its keys in its own file (`tableau.rs`,
+//! `arcgis.rs`).
 
+mod arcgis;
+mod arcgis_auth;
 mod document;
 mod error;
 mod parse;
@@ -11,6 +14,7 @@ mod secret;
 mod suggest;
 mod tableau;
 
+pub use arcgis::{ArcgisPlatform, ArcgisSource, DEFAULT_HISTORY_DAYS};
 pub use error::{ConfigErrors, ConfigProblem};
 pub use secret::{Secret, SecretError, SecretRef};
 pub use tableau::{
@@ -83,12 +87,15 @@ pub enum Compression {
 #[derive(Debug, Clone)]
 pub enum Source {
     Tableau(TableauSource),
+    /// Boxed: far larger than a Tableau source (filters, fields, HTTP options).
+    Arcgis(Box<ArcgisSource>),
 }
 
 impl Source {
     pub fn name(&self) -> &str {
         match self {
             Source::Tableau(s) => &s.name,
+            Source::Arcgis(s) => s.name(),
         }
     }
 
@@ -96,6 +103,7 @@ impl Source {
     pub fn kind(&self) -> &'static str {
         match self {
             Source::Tableau(_) => "tableau",
+            Source::Arcgis(_) => "arcgis",
         }
     }
 }

@@ -1,9 +1,12 @@
-//! `usagelake demo`: the whole nightly job, offline, on a generated Tableau repository.
+//! `usagelake demo`: the whole nightly job, offline, on a generated Tableau repository
+//! and a fake ArcGIS portal.
 //!
 //! Starts a private PostgreSQL from the installed server binaries, loads
-//! `sql/demo/*.sql` (deterministic data: a second demo adds no rows), runs the bundled
-//! `pipelines/demo.toml` against it and prints what it wrote.
+//! `sql/demo/*.sql` (deterministic data: a second demo adds no rows), starts the
+//! in-process fake ArcGIS portal on 127.0.0.1, runs the bundled `pipelines/demo.toml`
+//! against both and prints what it wrote.
 
+mod arcgis_demo;
 pub mod arcgis_portal;
 
 use std::path::{Path, PathBuf};
@@ -41,7 +44,8 @@ pub async fn run(args: &DemoArgs, progress: &Progress, quiet: bool) -> anyhow::R
         .context("starting the demo PostgreSQL")?;
     // Ctrl-C must still stop the server: race the work against the signal, and let
     // `cluster` drop (which stops it) whichever finishes first.
-    let work = demo_run(args, &cluster, progress, &say);
+    let portal = arcgis_demo::DemoPortal::start().await?;
+    let work = demo_run(args, &cluster, &portal, progress, &say);
     let outcome = tokio::select! {
         outcome = work => outcome,
         _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
@@ -68,6 +72,7 @@ pub async fn run(args: &DemoArgs, progress: &Progress, quiet: bool) -> anyhow::R
 async fn demo_run(
     args: &DemoArgs,
     cluster: &PgCluster,
+    portal: &arcgis_demo::DemoPortal,
     progress: &Progress,
     say: &impl Fn(String),
 ) -> anyhow::Result<RunSummary> {
@@ -97,18 +102,32 @@ async fn demo_run(
         load_started.elapsed().as_secs_f64()
     ));
 
-    let pipeline = demo_pipeline(&args.out, cluster.port())?;
+    say(format!(
+        "Started a fake ArcGIS portal at {} (same week, fixed data).",
+        portal.url()
+    ));
+    let pipeline = demo_pipeline(&args.out, cluster.port(), portal)?;
     let summary = run_pipeline(&pipeline, &RunRequest::default(), progress).await?;
     Ok(summary)
 }
 
 /// The bundled demo pipeline, pointed at the private server and the chosen folder.
-fn demo_pipeline(out: &Path, port: u16) -> anyhow::Result<config::Pipeline> {
+fn demo_pipeline(
+    out: &Path,
+    port: u16,
+    portal: &arcgis_demo::DemoPortal,
+) -> anyhow::Result<config::Pipeline> {
     let path = PathBuf::from("pipelines/demo.toml");
     let mut pipeline = config::parse_pipeline(DEMO_PIPELINE, &path)?;
     pipeline.output.root = std::path::absolute(out).context("resolving --out")?;
     for source in &mut pipeline.sources {
-        let Source::Tableau(tableau) = source;
+        let tableau = match source {
+            Source::Tableau(tableau) => tableau,
+            Source::Arcgis(arcgis) => {
+                portal.point(arcgis);
+                continue;
+            }
+        };
         tableau.host = "127.0.0.1".to_string();
         tableau.port = port;
     }
@@ -134,6 +153,9 @@ fn report(summary: &RunSummary, out: &Path, seconds: f64) -> anyhow::Result<Stri
     ));
     text.push_str(&format!(
         "Try: duckdb -c \"SELECT event_date, count(*) AS requests FROM read_parquet('{root}/tableau_demo/http_requests/**/*.parquet', hive_partitioning=true) GROUP BY 1 ORDER BY 1\"\n"
+    ));
+    text.push_str(&format!(
+        "     duckdb -c \"SELECT action, count(*) FROM read_parquet('{root}/arcgis_demo/history/**/*.parquet', hive_partitioning=true) GROUP BY 1 ORDER BY 2 DESC\"\n"
     ));
     Ok(text)
 }

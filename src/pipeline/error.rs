@@ -1,6 +1,7 @@
 //! Run failures, each naming the source and dataset it happened in.
 
 use crate::config::SecretError;
+use crate::extract::arcgis::ArcgisError;
 use crate::extract::postgres::ExtractError;
 use crate::load::LoadError;
 use crate::pipeline::state::StateError;
@@ -19,6 +20,22 @@ pub enum RunError {
         dataset: String,
         #[source]
         source: ExtractError,
+    },
+    /// The cause names the slice, page cursor and filters (or the credential) involved.
+    #[error("source `{source_name}`, dataset `{dataset}`: ArcGIS extract failed")]
+    Arcgis {
+        source_name: String,
+        dataset: String,
+        /// Boxed: HTTP errors carry the URL and cursor, and `RunError` travels in every
+        /// `Result` of the run.
+        #[source]
+        source: Box<ArcgisError>,
+    },
+    #[error("source `{source_name}`: connecting to the ArcGIS portal failed")]
+    ArcgisConnect {
+        source_name: String,
+        #[source]
+        source: Box<ArcgisError>,
     },
     #[error("source `{source_name}`: {what} failed")]
     Session {

@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use crate::config::{Pipeline, Source};
 use crate::extract::tableau;
 use crate::load::{fsutil, LakeLayout};
+use crate::pipeline::arcgis::run_arcgis;
 use crate::pipeline::progress::Progress;
 use crate::pipeline::tableau::run_tableau;
 use crate::pipeline::{RunError, RunSummary};
@@ -68,7 +69,16 @@ pub async fn run_pipeline(
 
     let mut sources = Vec::new();
     for source in &pipeline.sources {
-        let Source::Tableau(tableau_source) = source;
+        let tableau_source = match source {
+            Source::Tableau(tableau_source) => tableau_source,
+            Source::Arcgis(arcgis_source) => {
+                let summary =
+                    run_arcgis(pipeline, arcgis_source, request, &layout, &run_id, progress)
+                        .await?;
+                sources.push(summary);
+                continue;
+            }
+        };
         let summary = run_tableau(
             pipeline,
             tableau_source,
@@ -114,10 +124,12 @@ fn check_requested_datasets(pipeline: &Pipeline, request: &RunRequest) -> Result
 
 /// The datasets a source runs: its configured list (default all), narrowed by `--dataset`.
 pub(crate) fn selected_datasets<'a>(source: &'a Source, requested: &'a [String]) -> Vec<&'a str> {
-    let Source::Tableau(t) = source;
-    let configured: Vec<&str> = match &t.datasets {
-        Some(list) => list.iter().map(String::as_str).collect(),
-        None => tableau::DATASETS.to_vec(),
+    let configured: Vec<&str> = match source {
+        Source::Tableau(t) => match &t.datasets {
+            Some(list) => list.iter().map(String::as_str).collect(),
+            None => tableau::DATASETS.to_vec(),
+        },
+        Source::Arcgis(a) => a.datasets(),
     };
     configured
         .into_iter()

@@ -1,5 +1,6 @@
 //! Pipeline file tests. Valid files here; every problem kind with its line in `problems`.
 
+mod arcgis;
 mod problems;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +45,7 @@ fn only_problem(text: &str) -> ConfigProblem {
 fn tableau(pipeline: &Pipeline, i: usize) -> &TableauSource {
     match &pipeline.sources[i] {
         Source::Tableau(source) => source,
+        other => panic!("source {i} is {}, not tableau", other.kind()),
     }
 }
 

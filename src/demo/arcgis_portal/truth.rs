@@ -7,8 +7,9 @@ use std::collections::HashSet;
 
 use serde_json::{json, Map, Value};
 
-/// 2026-03-01T00:00:00Z: the first generated day.
-pub const FIRST_DAY_MS: i64 = 1_772_323_200_000;
+/// 2026-11-01T00:00:00Z: the first generated day, the same week as the Tableau demo.
+/// Fixed (not relative to today) so a second demo run finds nothing new.
+pub const FIRST_DAY_MS: i64 = 1_793_491_200_000;
 pub const DAY_MS: i64 = 86_400_000;
 /// Generated events fall in `[FIRST_DAY_MS, FIRST_DAY_MS + DAYS * DAY_MS)`.
 pub const DAYS: i64 = 7;

@@ -5,14 +5,20 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-use super::config::{resolve_secret, ArcgisAuth, ArcgisSourceConfig};
+use super::config::{ArcgisAuth, ArcgisSourceConfig};
 use super::ArcgisError;
-use crate::config::Secret;
+use crate::config::{Secret, SecretRef};
 use crate::extract::http::{ApiClient, ApiRequest, HttpError};
 
 /// Renew this long before expiry (RJS and the Python API both use 5 minutes), so a
 /// page requested just before expiry does not race it.
 const RENEW_MARGIN_MS: i64 = 5 * 60_000;
+
+fn resolve(what: &'static str, reference: &SecretRef) -> Result<Secret, ArcgisError> {
+    reference
+        .resolve()
+        .map_err(|source| ArcgisError::Secret { what, source })
+}
 
 enum Credentials {
     UserPassword {
@@ -53,7 +59,7 @@ impl TokenSource {
                 expiration_minutes,
             } => Credentials::UserPassword {
                 username: username.clone(),
-                password: resolve_secret("password", password)?,
+                password: resolve("password", password)?,
                 referer: referer.clone(),
                 expiration_minutes: *expiration_minutes,
             },
@@ -62,9 +68,9 @@ impl TokenSource {
                 client_secret,
             } => Credentials::AppClient {
                 client_id: client_id.clone(),
-                client_secret: resolve_secret("client secret", client_secret)?,
+                client_secret: resolve("client secret", client_secret)?,
             },
-            ArcgisAuth::Token { token } => Credentials::Fixed(resolve_secret("token", token)?),
+            ArcgisAuth::Token { token } => Credentials::Fixed(resolve("token", token)?),
         };
         Ok(TokenSource {
             rest_root: cfg.rest_root(),

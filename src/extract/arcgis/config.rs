@@ -1,16 +1,14 @@
 //! `ArcgisSourceConfig`: what an `arcgis` source in a pipeline file says.
 //!
-//! A plain struct for now: the config stage (issue: foundation/config) will parse TOML
-//! into it. Secrets are references; [`resolve_secret`] is a local stand-in for
-//! `SecretRef::resolve()` until that lands, with the same rules (env var or file,
-//! trailing newline trimmed, value never echoed).
+//! `crate::config` parses `[[sources]] kind = "arcgis"` into this struct (the pipeline
+//! file's keys are documented in `pipelines/arcgis.example.toml`); tests build it
+//! directly. Secrets are references, resolved with `SecretRef::resolve()` when the
+//! portal is connected, so a rotated password is picked up by the next run.
 
 use std::time::Duration;
 
-use crate::config::{Secret, SecretRef};
+use crate::config::SecretRef;
 use crate::extract::http::{ClientOptions, RetryPolicy};
-
-use super::ArcgisError;
 
 #[derive(Debug, Clone)]
 pub struct ArcgisSourceConfig {
@@ -160,25 +158,5 @@ impl SortOrder {
             SortOrder::Asc => "asc",
             SortOrder::Desc => "desc",
         }
-    }
-}
-
-/// Local stand-in for `SecretRef::resolve()`: reads an env var or a file. `what` names
-/// the credential in errors ("password"); the value never appears in one.
-pub fn resolve_secret(what: &'static str, reference: &SecretRef) -> Result<Secret, ArcgisError> {
-    let (origin, value) = match reference {
-        SecretRef::Env(var) => (
-            format!("environment variable {var}"),
-            std::env::var(var).ok(),
-        ),
-        SecretRef::File(path) => (
-            format!("file {}", path.display()),
-            std::fs::read_to_string(path).ok(),
-        ),
-    };
-    let value = value.map(|v| v.trim_end_matches(['\r', '\n']).to_string());
-    match value {
-        Some(v) if !v.is_empty() => Ok(Secret::new(v)),
-        _ => Err(ArcgisError::Secret { what, origin }),
     }
 }

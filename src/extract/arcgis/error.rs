@@ -1,5 +1,6 @@
 //! `ArcgisError`: every way an ArcGIS extract fails, with what a user needs to act.
 
+use crate::config::SecretError;
 use crate::extract::http::HttpError;
 
 use super::history::SliceRange;
@@ -11,8 +12,13 @@ pub enum ArcgisError {
     /// Credentials refused, or a token still rejected right after renewal.
     #[error("ArcGIS authentication failed at {portal}: {message}")]
     Auth { portal: String, message: String },
-    #[error("cannot read the ArcGIS {what} from {origin} (missing or empty)")]
-    Secret { what: &'static str, origin: String },
+    /// `what` names the credential ("password"); the source names the variable or file.
+    #[error("cannot read the ArcGIS {what}")]
+    Secret {
+        what: &'static str,
+        #[source]
+        source: SecretError,
+    },
     /// The server handed back a cursor it had already given in this slice: following
     /// it would loop forever, so the slice fails and the watermark stays put.
     #[error("history slice {slice}: nextKey {key:?} repeated; stopping instead of looping")]

@@ -14,11 +14,14 @@ mod portal;
 mod users;
 
 pub use config::{
-    resolve_secret, ArcgisAuth, ArcgisSourceConfig, HistoryFilters, SortOrder, TokenPlacement,
-    DEFAULT_USER_FIELDS,
+    ArcgisAuth, ArcgisSourceConfig, HistoryFilters, SortOrder, TokenPlacement, DEFAULT_USER_FIELDS,
 };
 pub use error::ArcgisError;
 pub use history::{event_key, history_schema, plan_slices, HistorySlice, SliceRange};
 pub use logins::{login_key, logins_from_users, logins_schema};
 pub use portal::ArcgisPortal;
 pub use users::users_schema;
+
+/// Every dataset an `arcgis` source can archive, in run order: `logins` is derived
+/// from the users read for `users`.
+pub const DATASETS: &[&str] = &["history", "users", "logins"];

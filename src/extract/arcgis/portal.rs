@@ -183,6 +183,41 @@ impl ArcgisPortal {
         builder.finish()
     }
 
+    /// `check --connect`: one history page of at most one event over the last day.
+    /// Proves the token may read the admin-only endpoint (reference §1.1) without
+    /// fetching a slice. Returns the events on that page (0 or 1).
+    pub async fn check_history(&self) -> Result<usize, ArcgisError> {
+        let url = format!("{}/portals/{}/history", self.rest_root, self.cfg.org_id);
+        let to_ms = chrono::Utc::now().timestamp_millis();
+        let params = vec![
+            ("all".to_string(), "true".to_string()),
+            ("f".into(), "json".into()),
+            ("num".into(), "1".into()),
+            ("fromDate".into(), (to_ms - 86_400_000).to_string()),
+            ("toDate".into(), to_ms.to_string()),
+        ];
+        let page = self.get(&url, params, "check: one history page").await?;
+        let items = page.get("items").and_then(Value::as_array);
+        items
+            .map(Vec::len)
+            .ok_or_else(|| page_error("check: one history page", "no `items` array"))
+    }
+
+    /// `check --connect`: the first users page (one member). Returns the org's `total`.
+    pub async fn check_users(&self) -> Result<i64, ArcgisError> {
+        let url = format!("{}/portals/{}/users", self.rest_root, self.cfg.org_id);
+        let params = vec![
+            ("start".to_string(), "1".to_string()),
+            ("num".into(), "1".into()),
+            ("f".into(), "json".into()),
+        ];
+        let page = self.get(&url, params, "check: one users page").await?;
+        if page.get("users").and_then(Value::as_array).is_none() {
+            return Err(page_error("check: one users page", "no `users` array"));
+        }
+        Ok(page.get("total").and_then(Value::as_i64).unwrap_or(-1))
+    }
+
     /// GET with the current token; on 498/499 renew once and retry the same request.
     async fn get(
         &self,
