@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "usagelake",
     version,
-    about = "Keeps a complete, never-lossy history of who used what on Tableau Server, as Hive-partitioned Parquet",
+    about = "Keeps a complete, never-lossy history of who used what on Tableau Server and ArcGIS, as Hive-partitioned Parquet",
     after_help = "Exit codes: 0 success, 1 run failed, 2 bad arguments or pipeline file."
 )]
 pub struct Cli {
