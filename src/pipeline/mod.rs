@@ -3,6 +3,8 @@
 
 mod error;
 mod event_stats;
+pub mod ledger;
+pub mod lock;
 pub mod progress;
 mod pump;
 pub mod run;
