@@ -1,6 +1,7 @@
 //! Pipeline stage: what to extract for which dates, state and watermarks, the run
 //! itself, progress and the run summary.
 
+pub mod coverage;
 mod error;
 mod event_stats;
 pub mod ledger;

@@ -85,6 +85,13 @@ impl RunSummary {
                 }
             }
         }
+        for source in &self.sources {
+            for d in &source.datasets {
+                for warning in &d.warnings {
+                    let _ = writeln!(out, "WARNING {}/{}: {warning}", source.name, d.name);
+                }
+            }
+        }
         out
     }
 }
