@@ -1,11 +1,13 @@
 //! Pipeline stage: what to extract for which dates, state and watermarks, the run
 //! itself, progress and the run summary.
 
+pub mod backfill;
 pub mod coverage;
 mod error;
 mod event_stats;
 pub mod ledger;
 pub mod lock;
+pub mod plan;
 pub mod progress;
 mod pump;
 pub mod run;

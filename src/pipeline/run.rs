@@ -124,7 +124,10 @@ async fn run_sources(
     crate::load::end_run(layout, run_id).map_err(RunError::Recover)
 }
 
-fn check_requested_datasets(pipeline: &Pipeline, request: &RunRequest) -> Result<(), RunError> {
+pub(crate) fn check_requested_datasets(
+    pipeline: &Pipeline,
+    request: &RunRequest,
+) -> Result<(), RunError> {
     let known: Vec<&str> = pipeline
         .sources
         .iter()
