@@ -5,6 +5,7 @@
 //! `pipelines/demo.toml` against it and prints what it wrote.
 
 pub mod arcgis_portal;
+mod pipeline_file;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -54,8 +55,9 @@ pub async fn run(args: &DemoArgs, progress: &Progress, quiet: bool) -> anyhow::R
     )?);
     if args.keep {
         say(format!(
-            "The demo repository stays up at {} until you press Ctrl-C.",
-            cluster.url("workgroup")
+            "The demo repository stays up at {} until you press Ctrl-C.\nIn another terminal: usagelake status {}",
+            cluster.url("workgroup"),
+            args.out.join("demo.toml").display()
         ));
         tokio::signal::ctrl_c()
             .await
@@ -98,6 +100,7 @@ async fn demo_run(
     ));
 
     let pipeline = demo_pipeline(&args.out, cluster.port())?;
+    pipeline_file::write(&args.out, DEMO_PIPELINE, cluster.port())?;
     let summary = run_pipeline(&pipeline, &RunRequest::default(), progress).await?;
     Ok(summary)
 }
