@@ -213,36 +213,32 @@ pub fn days_of(range: DateRange) -> Vec<NaiveDate> {
 }
 
 /// Splits days (with their weights) into at most `shards` contiguous, non-overlapping,
-/// non-empty index ranges that cover all days, cutting where the running total passes
-/// each k/shards of the whole. Empty days weigh 1 so a quiet stretch still spreads.
+/// non-empty index ranges that cover all days: the k-th cut goes to the day boundary
+/// whose running total is nearest to k/shards of the whole. Empty days weigh 1 so a
+/// quiet stretch still spreads.
 pub fn split_shards(weights: &[u64], shards: usize) -> Vec<Range<usize>> {
     let n = weights.len();
-    let shards = shards.clamp(1, n.max(1));
     if n == 0 {
         return Vec::new();
     }
-    let weights: Vec<u128> = weights.iter().map(|&w| u128::from(w.max(1))).collect();
-    let total: u128 = weights.iter().sum();
-    let mut cuts = Vec::with_capacity(shards + 1);
-    cuts.push(0);
-    let mut running = 0u128;
-    let mut next = 1usize;
-    for (i, w) in weights.iter().enumerate() {
-        running += w;
-        let end = i + 1;
-        let shards_left = shards - next; // shards after the one this cut closes
-        let must_cut = n - end == shards_left;
-        if next < shards
-            && end > *cuts.last().unwrap()
-            && (running * shards as u128 >= total * next as u128 || must_cut)
-        {
-            cuts.push(end);
-            next += 1;
-        }
+    let shards = shards.clamp(1, n);
+    let mut prefix = vec![0u128; n + 1];
+    for (i, &w) in weights.iter().enumerate() {
+        prefix[i + 1] = prefix[i] + u128::from(w.max(1));
     }
-    if *cuts.last().unwrap() != n {
-        cuts.push(n);
+    let total = prefix[n];
+    let mut cuts = vec![0usize];
+    for k in 1..shards {
+        let target = total * k as u128 / shards as u128;
+        let previous = *cuts.last().expect("starts with 0");
+        // Leave at least one day for this shard and each one after it.
+        let candidates = previous + 1..=n - (shards - k);
+        let best = candidates
+            .min_by_key(|&j| prefix[j].abs_diff(target))
+            .expect("range is not empty");
+        cuts.push(best);
     }
+    cuts.push(n);
     cuts.windows(2).map(|w| w[0]..w[1]).collect()
 }
 
