@@ -4,6 +4,7 @@
 mod arcgis;
 mod cli_errors;
 mod crash;
+mod ops;
 mod pgcluster;
 mod support;
 mod tableau_run;
