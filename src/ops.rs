@@ -22,8 +22,8 @@ pub async fn status_command(args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let pipeline = config::load_pipeline(&args.pipeline)?;
     let status = crate::report::status::status(&pipeline).await?;
     match args.format {
-        ReportFormat::Table => print!("{}", status.to_table()),
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&status)?),
+        ReportFormat::Table => emit(&status.to_table()),
+        ReportFormat::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&status)?)),
     }
     if status.is_any_unreachable() {
         // The lake-side facts are printed; the coverage check is incomplete.
@@ -60,8 +60,8 @@ pub async fn backfill_command(
     }
     let days = plan_days(&pipeline, range, &args.datasets).await?;
     match args.format {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&days)?),
-        ReportFormat::Table => print!("{}", dry_run_table(&days)),
+        ReportFormat::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&days)?)),
+        ReportFormat::Table => emit(&dry_run_table(&days)),
     }
     Ok(())
 }
@@ -194,17 +194,27 @@ pub async fn plan_command(args: &PlanArgs) -> anyhow::Result<()> {
         shards,
     };
     match args.format {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&plan)?),
-        ReportFormat::Table => {
-            for s in &plan.shards {
-                println!(
-                    "# shard {} ({} days, ~{} rows)\n{}",
-                    s.shard, s.days, s.estimated_rows, s.command
-                );
-            }
-        }
+        ReportFormat::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&plan)?)),
+        ReportFormat::Table => emit(
+            &plan
+                .shards
+                .iter()
+                .map(|s| {
+                    format!(
+                        "# shard {} ({} days, ~{} rows)\n{}\n",
+                        s.shard, s.days, s.estimated_rows, s.command
+                    )
+                })
+                .collect::<String>(),
+        ),
     }
     Ok(())
+}
+
+/// Reports go to stdout; a reader that stops early (`| head`) is not an error.
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// Quotes a word for a POSIX shell when it needs it.

@@ -93,7 +93,7 @@ impl Status {
         }
         let _ = writeln!(
             out,
-            "\n{:<32} {:>12} {:>6} {:>14} {:>21} {:>8}  partitions",
+            "\n{:<38} {:>12} {:>6} {:>14} {:>21} {:>8}  partitions",
             "source/dataset", "rows", "parts", "watermark", "newest event", "lag h"
         );
         let mut problems = Vec::new();
@@ -109,7 +109,7 @@ impl Status {
                 };
                 let _ = writeln!(
                     out,
-                    "{name:<32} {:>12} {:>6} {:>14} {:>21} {:>8}  {span}",
+                    "{name:<38} {:>12} {:>6} {:>14} {:>21} {:>8}  {span}",
                     d.lake_rows,
                     d.lake_partitions,
                     d.watermark.map_or("-".into(), |w| w.to_string()),
@@ -189,7 +189,13 @@ pub async fn status(pipeline: &Pipeline) -> Result<Status, crate::load::LoadErro
     }
     Ok(Status {
         pipeline: pipeline.path.display().to_string(),
-        lake_root: layout.root.display().to_string(),
+        // `root = "."` reads as `<dir>/.`; components() drops the trailing `.`.
+        lake_root: layout
+            .root
+            .components()
+            .collect::<std::path::PathBuf>()
+            .display()
+            .to_string(),
         checked_at: Utc::now().to_rfc3339(),
         last_run: last_runs(&layout),
         running: holders(&layout),
