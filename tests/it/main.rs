@@ -2,6 +2,7 @@
 //! area; `support` holds shared fixtures.
 
 mod arcgis;
+mod backfill;
 mod cli_errors;
 mod crash;
 mod ops;
