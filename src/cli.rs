@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "usagelake",
     version,
     about = "Keeps a complete, never-lossy history of who used what on Tableau Server and ArcGIS, as Hive-partitioned Parquet",
-    after_help = "Exit codes: 0 success, 1 run failed, 2 bad arguments or pipeline file."
+    after_help = "Exit codes: 0 success, 1 run failed (or another run holds the lake lock), 2 bad arguments or pipeline file, 3 `status` found a coverage gap."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -46,6 +46,71 @@ pub enum Command {
     Check(CheckArgs),
     /// Run the whole job offline on a generated Tableau repository in a private PostgreSQL.
     Demo(DemoArgs),
+    /// Per dataset: last run, watermark, lag, lake rows, coverage gaps (exit 3 on a gap).
+    Status(StatusArgs),
+    /// Re-extract event datasets over a date range, day by day, resumable.
+    Backfill(BackfillArgs),
+    /// Split a long backfill into shard commands of similar size (for several machines).
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Pipeline file (TOML).
+    pub pipeline: PathBuf,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Do not count event days without rows as gaps (quiet servers, weekends).
+    #[arg(long)]
+    pub ignore_empty_days: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// Pipeline file (TOML).
+    pub pipeline: PathBuf,
+    /// First day (inclusive, YYYY-MM-DD, pipeline time zone).
+    #[arg(long, value_parser = parse_date)]
+    pub from: NaiveDate,
+    /// Last day (inclusive).
+    #[arg(long, value_parser = parse_date)]
+    pub to: NaiveDate,
+    /// Only these event datasets (repeatable); default: every event dataset.
+    #[arg(long = "dataset", value_name = "NAME")]
+    pub datasets: Vec<String>,
+    /// Print the plan (per day: source rows, lake rows, availability) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Days extracted at once, each on its own source connection.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub jobs: u16,
+    /// Output of --dry-run.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Pipeline file (TOML).
+    pub pipeline: PathBuf,
+    #[arg(long, value_parser = parse_date)]
+    pub from: NaiveDate,
+    #[arg(long, value_parser = parse_date)]
+    pub to: NaiveDate,
+    /// Number of shards (at most one per day).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub shards: u16,
+    /// Only these event datasets (repeatable).
+    #[arg(long = "dataset", value_name = "NAME")]
+    pub datasets: Vec<String>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, Args)]

@@ -15,7 +15,7 @@ use crate::pipeline::{run_pipeline, DateRange, RunError, RunRequest};
 /// A mistake in how the command was called (exit code 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct UsageError(String);
+pub struct UsageError(pub String);
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let show_progress = !cli.output.quiet && cli.output.log_format == LogFormat::Text;
@@ -25,14 +25,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let quiet = cli.output.quiet;
     runtime.block_on(async {
         match cli.command {
-            Command::Run(args) => run_command(&args, &progress, cli.output.quiet).await,
-            Command::Check(args) => check_command(&args, cli.output.quiet).await,
-            Command::Demo(args) => crate::demo::run(&args, &progress, cli.output.quiet).await,
+            Command::Run(args) => run_command(&args, &progress, quiet).await,
+            Command::Check(args) => check_command(&args, quiet).await,
+            Command::Demo(args) => crate::demo::run(&args, &progress, quiet).await,
+            // Operations commands (status, backfill, plan) live in `ops`.
+            Command::Status(args) => return crate::ops::status_command(&args).await,
+            Command::Backfill(args) => crate::ops::backfill_command(&args, &progress, quiet).await,
+            Command::Plan(args) => crate::ops::plan_command(&args).await,
         }
-    })?;
-    Ok(ExitCode::SUCCESS)
+        .map(|()| ExitCode::SUCCESS)
+    })
 }
 
 /// 2 for bad arguments or pipeline files, 1 for everything that failed while running.
@@ -60,6 +65,10 @@ async fn run_command(args: &RunArgs, progress: &Progress, quiet: bool) -> anyhow
         (Some(from), Some(to)) => Some(DateRange { from, to }),
         _ => None,
     };
+    if let Some(range) = range {
+        // A date-range run is a backfill: index-backed reads, resumable, same guarantees.
+        return crate::ops::backfill_range(&pipeline, range, &args.datasets, progress, quiet).await;
+    }
     let request = RunRequest {
         datasets: args.datasets.clone(),
         range,

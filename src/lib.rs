@@ -12,6 +12,8 @@ pub mod extract;
 pub mod failpoint;
 pub mod load;
 pub mod logging;
+pub mod ops;
 pub mod pgcluster;
 pub mod pipeline;
+pub mod report;
 pub mod transform;

@@ -8,6 +8,7 @@
 
 mod arcgis_demo;
 pub mod arcgis_portal;
+mod pipeline_file;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -58,8 +59,9 @@ pub async fn run(args: &DemoArgs, progress: &Progress, quiet: bool) -> anyhow::R
     )?);
     if args.keep {
         say(format!(
-            "The demo repository stays up at {} until you press Ctrl-C.",
-            cluster.url("workgroup")
+            "The demo repository stays up at {} until you press Ctrl-C.\nIn another terminal: usagelake status {}",
+            cluster.url("workgroup"),
+            args.out.join("demo.toml").display()
         ));
         tokio::signal::ctrl_c()
             .await
@@ -107,6 +109,7 @@ async fn demo_run(
         portal.url()
     ));
     let pipeline = demo_pipeline(&args.out, cluster.port(), portal)?;
+    pipeline_file::write(&args.out, DEMO_PIPELINE, cluster.port())?;
     let summary = run_pipeline(&pipeline, &RunRequest::default(), progress).await?;
     Ok(summary)
 }

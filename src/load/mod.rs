@@ -70,8 +70,9 @@ impl LakeLayout {
         self.root.join(source).join(dataset)
     }
 
-    /// `_usagelake`: underscore-prefixed so pyarrow/Spark skip it, and it holds no
-    /// `*.parquet` names so DuckDB's `**/*.parquet` glob finds nothing there either.
+    /// `_usagelake`: underscore-prefixed so pyarrow/Spark skip it. Its only `*.parquet`
+    /// files are the run ledger's (`ledger/`, see `pipeline::ledger`), so a DuckDB glob
+    /// over a dataset folder never sees them; a glob over the whole root would.
     pub fn internal_dir(&self) -> PathBuf {
         self.root.join("_usagelake")
     }

@@ -4,6 +4,7 @@ use crate::config::SecretError;
 use crate::extract::arcgis::ArcgisError;
 use crate::extract::postgres::ExtractError;
 use crate::load::LoadError;
+use crate::pipeline::lock::LockError;
 use crate::pipeline::state::StateError;
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +69,8 @@ pub enum RunError {
     UnknownDataset { dataset: String, known: String },
     #[error("interrupted")]
     Interrupted,
+    #[error(transparent)]
+    Lock(#[from] LockError),
 }
 
 impl RunError {

@@ -2,8 +2,13 @@
 //! itself, progress and the run summary.
 
 pub mod arcgis;
+pub mod backfill;
+pub mod coverage;
 mod error;
 mod event_stats;
+pub mod ledger;
+pub mod lock;
+pub mod plan;
 pub mod progress;
 mod pump;
 pub mod run;

@@ -4,16 +4,18 @@
 //! before the state that covers them is written, and every event partition merges by
 //! key, so a rerun after a crash at any point re-reads and adds only what is missing.
 
-use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::config::{Pipeline, Source};
 use crate::extract::tableau;
 use crate::load::{fsutil, LakeLayout};
 use crate::pipeline::arcgis::run_arcgis;
+use crate::pipeline::ledger::{self, LedgerEntry};
+use crate::pipeline::lock::{LockScope, RunLock};
 use crate::pipeline::progress::Progress;
 use crate::pipeline::tableau::run_tableau;
-use crate::pipeline::{RunError, RunSummary};
+use crate::pipeline::{RunError, RunSummary, SourceSummary};
 
 /// Inclusive local dates in the pipeline's time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,40 +58,30 @@ pub async fn run_pipeline(
     progress: &Progress,
 ) -> Result<RunSummary, RunError> {
     let started = Utc::now();
-    let run_id = format!(
-        "{}-{}",
-        started.format("%Y%m%dT%H%M%SZ"),
-        std::process::id()
-    );
+    let run_id = new_run_id(started);
     let layout = LakeLayout {
         root: pipeline.output.root.clone(),
     };
     check_requested_datasets(pipeline, request)?;
-    crate::load::recover(&layout).map_err(RunError::Recover)?;
+    // Before anything touches the lake, recovery included (see pipeline::lock).
+    let _lock = RunLock::acquire(&layout, LockScope::Lake, "run", &pipeline.path)?;
 
     let mut sources = Vec::new();
-    for source in &pipeline.sources {
-        let tableau_source = match source {
-            Source::Tableau(tableau_source) => tableau_source,
-            Source::Arcgis(arcgis_source) => {
-                let summary =
-                    run_arcgis(pipeline, arcgis_source, request, &layout, &run_id, progress)
-                        .await?;
-                sources.push(summary);
-                continue;
-            }
-        };
-        let summary = run_tableau(
-            pipeline,
-            tableau_source,
-            request,
-            &layout,
-            &run_id,
-            progress,
-        )
-        .await?;
-        sources.push(summary);
-    }
+    let outcome = run_sources(pipeline, request, progress, &layout, &run_id, &mut sources).await;
+    ledger::record_logged(
+        &layout,
+        &LedgerEntry {
+            run_id: &run_id,
+            pipeline: pipeline.path.display().to_string(),
+            command: "run",
+            started,
+            finished: Utc::now(),
+            range: request.range,
+            sources: &sources,
+            error: outcome.as_ref().err().map(|e| e as _),
+        },
+    );
+    outcome?;
 
     let summary = RunSummary {
         run_id,
@@ -101,11 +93,47 @@ pub async fn run_pipeline(
         sources,
     };
     save_summary(&layout, &summary);
-    crate::load::end_run(&layout, &summary.run_id).map_err(RunError::Recover)?;
     Ok(summary)
 }
 
-fn check_requested_datasets(pipeline: &Pipeline, request: &RunRequest) -> Result<(), RunError> {
+/// `<UTC start>-<pid>`: sorts by time, unique per host and second.
+pub(crate) fn new_run_id(started: DateTime<Utc>) -> String {
+    format!(
+        "{}-{}",
+        started.format("%Y%m%dT%H%M%SZ"),
+        std::process::id()
+    )
+}
+
+/// Recovery, then every source in turn; `sources` keeps what finished even on failure,
+/// for the ledger.
+async fn run_sources(
+    pipeline: &Pipeline,
+    request: &RunRequest,
+    progress: &Progress,
+    layout: &LakeLayout,
+    run_id: &str,
+    sources: &mut Vec<SourceSummary>,
+) -> Result<(), RunError> {
+    crate::load::recover(layout).map_err(RunError::Recover)?;
+    for source in &pipeline.sources {
+        let summary = match source {
+            Source::Tableau(tableau_source) => {
+                run_tableau(pipeline, tableau_source, request, layout, run_id, progress).await?
+            }
+            Source::Arcgis(arcgis_source) => {
+                run_arcgis(pipeline, arcgis_source, request, layout, run_id, progress).await?
+            }
+        };
+        sources.push(summary);
+    }
+    crate::load::end_run(layout, run_id).map_err(RunError::Recover)
+}
+
+pub(crate) fn check_requested_datasets(
+    pipeline: &Pipeline,
+    request: &RunRequest,
+) -> Result<(), RunError> {
     let known: Vec<&str> = pipeline
         .sources
         .iter()

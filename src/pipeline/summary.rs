@@ -41,6 +41,10 @@ pub struct DatasetSummary {
     pub ignored_columns: Vec<String>,
     /// Optional spec columns the server lacks (written as typed NULLs).
     pub missing_columns: Vec<String>,
+    /// Things an operator should know, e.g. rows the source purged before we copied them.
+    pub warnings: Vec<String>,
+    /// Share of rows an enrichment resolved (e.g. requests → content); None where none ran.
+    pub resolution_rate: Option<f64>,
 }
 
 impl RunSummary {
@@ -78,6 +82,13 @@ impl RunSummary {
                             d.seconds
                         );
                     }
+                }
+            }
+        }
+        for source in &self.sources {
+            for d in &source.datasets {
+                for warning in &d.warnings {
+                    let _ = writeln!(out, "WARNING {}/{}: {warning}", source.name, d.name);
                 }
             }
         }

@@ -10,6 +10,7 @@ use crate::extract::postgres::{ConnectOptions, PgSession, ResolvedTable, RowRang
 use crate::extract::tableau;
 use crate::failpoint;
 use crate::load::{DatasetWriter, LakeLayout, Partitioning, WriterOptions};
+use crate::pipeline::coverage;
 use crate::pipeline::event_stats::EventStats;
 use crate::pipeline::progress::Progress;
 use crate::pipeline::pump::{pump, PumpContext};
@@ -214,6 +215,14 @@ impl DatasetRun<'_> {
                 None => RowRange::All,
             },
         };
+        // Catch-up after missed nights is automatic (reads by id); warn if the source
+        // already purged part of what we missed.
+        let purge_warning = match range {
+            None => coverage::purge_warning(self.session, table, previous, &self.source.name)
+                .await
+                .map_err(extract_error)?,
+            Some(_) => None,
+        };
         // Read inside the same snapshot as the data, so the pending set matches it.
         let min_pending = match pending {
             Some(_) => self
@@ -263,6 +272,7 @@ impl DatasetRun<'_> {
             partitions: written.partitions,
             watermark_before: previous.watermark_key,
             watermark_after: previous.watermark_key,
+            warnings: purge_warning.into_iter().collect(),
             ..Default::default()
         };
         // A date-range run has not seen every key below its maximum: it must never move

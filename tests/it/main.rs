@@ -3,9 +3,11 @@
 
 mod arcgis;
 mod arcgis_pipeline;
+mod backfill;
 mod cli_errors;
 mod crash;
 mod demo;
+mod ops;
 mod pgcluster;
 mod support;
 mod tableau_run;

@@ -242,6 +242,28 @@ impl PgSession {
             .map_err(|source| query_error(table, &statement, source))
     }
 
+    /// Event time (µs, UTC) of the first row whose key is `>= key`; None above the last
+    /// row. One primary-key probe (`sql/extract/time_at_key.sql`).
+    pub async fn time_at_key(
+        &self,
+        table: &ResolvedTable,
+        key: i64,
+    ) -> Result<Option<i64>, ExtractError> {
+        let statement = statement::time_at_key_sql(table, key)?;
+        tracing::trace!(table = %table.spec.table, key, "time_at_key");
+        let row = self
+            .client
+            .query_opt(&statement.sql, &[])
+            .await
+            .map_err(|source| query_error(table, &statement, source))?;
+        match row {
+            None => Ok(None),
+            Some(row) => row
+                .try_get(0)
+                .map_err(|source| query_error(table, &statement, source)),
+        }
+    }
+
     /// Rows `copy_batches(table, range, …)` returns in this snapshot.
     pub async fn count_rows(
         &self,

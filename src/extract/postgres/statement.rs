@@ -13,6 +13,7 @@ const COPY_TABLE_SQL: &str = include_str!("../../../sql/extract/copy_table.sql")
 const KEY_BOUNDS_SQL: &str = include_str!("../../../sql/extract/key_bounds.sql");
 const MIN_PENDING_KEY_SQL: &str = include_str!("../../../sql/extract/min_pending_key.sql");
 const COUNT_ROWS_SQL: &str = include_str!("../../../sql/extract/count_rows.sql");
+const TIME_AT_KEY_SQL: &str = include_str!("../../../sql/extract/time_at_key.sql");
 
 /// Schema every Tableau repository table is read from.
 pub(super) const SCHEMA: &str = "public";
@@ -25,6 +26,15 @@ pub enum RowRange {
     KeyAbove(i64),
     /// Event tables: `from_us <= time < to_us`, UTC microseconds since the Unix epoch.
     TimeBetween {
+        from_us: i64,
+        to_us: i64,
+    },
+    /// Event tables: `key_from <= key < key_to` and `from_us <= time < to_us`. The key
+    /// bounds let the server use the primary key index (Tableau has no index on
+    /// `created_at`); the time bounds keep the result exact (backfills).
+    KeysAndTimeBetween {
+        key_from: i64,
+        key_to: i64,
         from_us: i64,
         to_us: i64,
     },
@@ -115,6 +125,33 @@ pub(super) fn min_pending_sql(table: &ResolvedTable) -> Result<Option<Statement>
     }))
 }
 
+/// Event time (µs since the epoch, UTC) of the first row whose key is `>= key`: one
+/// primary-key index probe, used to map times to key ranges by binary search.
+pub(super) fn time_at_key_sql(table: &ResolvedTable, key: i64) -> Result<Statement, ExtractError> {
+    let (key_column, time, _) = event_columns(table)?;
+    let at_or_above = format!(
+        "{} >= {key} AND {} IS NOT NULL",
+        quote_ident(key_column),
+        quote_ident(time)
+    );
+    let sql = render(
+        TIME_AT_KEY_SQL,
+        &[
+            ("{key}", &quote_ident(key_column)),
+            ("{time}", &quote_ident(time)),
+            ("{table}", &qualified_table(table)),
+            (
+                "{where}",
+                &where_clause(table, &RowRange::All, Some(&at_or_above))?,
+            ),
+        ],
+    );
+    Ok(Statement {
+        name: "time_at_key.sql",
+        sql,
+    })
+}
+
 /// `"name"` with embedded quotes doubled.
 pub(super) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -151,26 +188,52 @@ fn where_clause(
             let (key, _, _) = event_columns(table)?;
             predicates.push(format!("{} > {watermark}", quote_ident(key)));
         }
+        RowRange::KeysAndTimeBetween {
+            key_from,
+            key_to,
+            from_us,
+            to_us,
+        } => {
+            let (key, _, _) = event_columns(table)?;
+            let key = quote_ident(key);
+            predicates.push(format!("{key} >= {key_from} AND {key} < {key_to}"));
+            return where_clause_time(table, predicates, from_us, to_us, extra);
+        }
         RowRange::TimeBetween { from_us, to_us } => {
-            let (_, time, _) = event_columns(table)?;
-            if from_us > to_us {
-                return Err(range_error(
-                    table,
-                    format!("time range starts after it ends ({from_us} > {to_us} µs)"),
-                ));
-            }
-            let is_zoned = table
-                .present
-                .iter()
-                .any(|(c, actual)| c.name == time && actual.is_zoned());
-            let col = quote_ident(time);
-            let from = timestamp_literal(from_us, is_zoned)
-                .ok_or_else(|| range_error(table, format!("{from_us} µs is out of range")))?;
-            let to = timestamp_literal(to_us, is_zoned)
-                .ok_or_else(|| range_error(table, format!("{to_us} µs is out of range")))?;
-            predicates.push(format!("{col} >= {from} AND {col} < {to}"));
+            return where_clause_time(table, predicates, from_us, to_us, extra);
         }
     }
+    finish_where(predicates, extra)
+}
+
+fn where_clause_time(
+    table: &ResolvedTable,
+    mut predicates: Vec<String>,
+    from_us: i64,
+    to_us: i64,
+    extra: Option<&str>,
+) -> Result<String, ExtractError> {
+    let (_, time, _) = event_columns(table)?;
+    if from_us > to_us {
+        return Err(range_error(
+            table,
+            format!("time range starts after it ends ({from_us} > {to_us} µs)"),
+        ));
+    }
+    let is_zoned = table
+        .present
+        .iter()
+        .any(|(c, actual)| c.name == time && actual.is_zoned());
+    let col = quote_ident(time);
+    let from = timestamp_literal(from_us, is_zoned)
+        .ok_or_else(|| range_error(table, format!("{from_us} µs is out of range")))?;
+    let to = timestamp_literal(to_us, is_zoned)
+        .ok_or_else(|| range_error(table, format!("{to_us} µs is out of range")))?;
+    predicates.push(format!("{col} >= {from} AND {col} < {to}"));
+    finish_where(predicates, extra)
+}
+
+fn finish_where(mut predicates: Vec<String>, extra: Option<&str>) -> Result<String, ExtractError> {
     if let Some(extra) = extra {
         predicates.push(format!("({extra})"));
     }
@@ -361,6 +424,28 @@ mod tests {
             Err(ExtractError::InvalidRange { .. })
         ));
         assert!(key_bounds_sql(&t).is_err());
+    }
+
+    #[test]
+    fn key_and_time_range_and_time_probe() {
+        let t = table(PgType::Timestamp, Some("x = 1"));
+        let range = RowRange::KeysAndTimeBetween {
+            key_from: 10,
+            key_to: 20,
+            from_us: 0,
+            to_us: 1,
+        };
+        let s = copy_sql(&t, &range).unwrap().sql;
+        assert!(
+            s.contains(r#" WHERE (x = 1) AND "id" >= 10 AND "id" < 20 AND "created_at" >= '1970-01-01 00:00:00.000000'::timestamp"#),
+            "{s}"
+        );
+        let p = time_at_key_sql(&t, 42).unwrap().sql;
+        assert!(
+            p.contains(r#"WHERE (x = 1) AND ("id" >= 42 AND "created_at" IS NOT NULL)"#),
+            "{p}"
+        );
+        assert!(p.ends_with("ORDER BY \"id\"\nLIMIT 1"), "{p}");
     }
 
     #[test]

@@ -100,10 +100,12 @@ pub fn counts_by_partition(dataset_dir: &Path, key: &str) -> BTreeMap<String, i6
         .collect()
 }
 
-/// Rows in every Parquet file under `dir`, from footers only.
+/// Rows in every data file under `dir` (not the run ledger in `_usagelake/`), from
+/// footers only.
 pub fn total_rows(dir: &Path) -> i64 {
     parquet_files(dir)
         .iter()
+        .filter(|f| !f.components().any(|c| c.as_os_str() == "_usagelake"))
         .map(|f| {
             let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(f).unwrap()).unwrap();
             reader.metadata().file_metadata().num_rows()
