@@ -30,6 +30,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Run(args) => run_command(&args, &progress, cli.output.quiet).await,
             Command::Check(args) => check_command(&args, cli.output.quiet).await,
             Command::Demo(args) => crate::demo::run(&args, &progress, cli.output.quiet).await,
+            // Synchronous (subprocesses and psql): off the async workers.
+            Command::Bench(args) => {
+                let quiet = cli.output.quiet;
+                tokio::task::spawn_blocking(move || crate::bench::run(&args, quiet))
+                    .await
+                    .context("the benchmark thread panicked")?
+            }
         }
     })?;
     Ok(ExitCode::SUCCESS)
