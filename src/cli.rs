@@ -52,6 +52,10 @@ pub enum Command {
     Backfill(BackfillArgs),
     /// Split a long backfill into shard commands of similar size (for several machines).
     Plan(PlanArgs),
+    /// Developer benchmark: times `run` against a generated http_requests table and the
+    /// COPY floor (see benches/README.md).
+    #[command(hide = true)]
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -148,6 +152,36 @@ pub struct DemoArgs {
     /// http_requests rows to generate.
     #[arg(long, default_value_t = 100_000)]
     pub requests: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// http_requests rows to generate.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub rows: u64,
+    /// Repetitions of every variant.
+    #[arg(long, default_value_t = 3)]
+    pub reps: usize,
+    /// Days the rows are spread over (one partition each).
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    /// Lakes, logs and the PostgreSQL data dir (kept: a rerun of the same size reuses it).
+    #[arg(long, default_value = "usagelake-bench")]
+    pub work_dir: PathBuf,
+    /// Also time DuckDB and ConnectorX (benches/peers/*.py) where they are installed.
+    #[arg(long)]
+    pub peers: bool,
+    /// Python interpreter for --peers.
+    #[arg(long, default_value = "python3")]
+    pub python: String,
+    #[arg(long, value_enum, default_value_t = BenchFormat::Table)]
+    pub format: BenchFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchFormat {
+    Table,
+    Json,
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {

@@ -35,6 +35,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Status(args) => return crate::ops::status_command(&args).await,
             Command::Backfill(args) => crate::ops::backfill_command(&args, &progress, quiet).await,
             Command::Plan(args) => crate::ops::plan_command(&args).await,
+            // Synchronous (subprocesses and psql): off the async workers.
+            Command::Bench(args) => {
+                tokio::task::spawn_blocking(move || crate::bench::run(&args, quiet))
+                    .await
+                    .context("the benchmark thread panicked")?
+            }
         }
         .map(|()| ExitCode::SUCCESS)
     })

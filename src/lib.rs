@@ -4,6 +4,7 @@
 //! event-date partitions atomically, `pipeline` ties them together with state and
 //! watermarks. `config` owns the pipeline TOML files.
 
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -25,6 +25,11 @@ DECLARE
     'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36 Edg/141',
     'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.6 Safari/605.1.15'];
 BEGIN
+  -- The block (~50 MB for 100k rows) must fit one in-memory hash table: with the default
+  -- 4 MB work_mem the hash join goes multi-batch, which spills the probe side by hash
+  -- and emits ids out of order, so the heap is no longer in time order, unlike a real
+  -- append-only log (every COPY batch then spans all 30 days).
+  PERFORM set_config('work_mem', '256MB', true);
   CREATE TEMP TABLE usagelake_bench_block ON COMMIT DROP AS
   SELECT j, CASE WHEN kind < 600 THEN 'vizql' WHEN kind < 950 THEN 'views' ELSE 'auth' END AS controller,
     CASE WHEN kind < 200 THEN 'bootstrapSession' WHEN kind < 600 THEN 'sessions' WHEN kind < 950 THEN 'show' ELSE 'create' END AS action,

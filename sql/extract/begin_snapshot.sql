@@ -9,3 +9,10 @@ SET LOCAL idle_in_transaction_session_timeout = 0;
 -- Waiting on a lock means Tableau holds an exclusive one (upgrade, cleanup TRUNCATE):
 -- fail after a minute instead of hanging the run; the next run retries.
 SET LOCAL lock_timeout = '60s';
+-- Read tables from their first block, in insertion order (≈ id and time order for the
+-- append-only logs). With synchronized scans on (the default), a scan of a table larger
+-- than shared_buffers/4 starts wherever the previous scan last reported, so the stream
+-- wraps around: rows of every day arrive in two runs, the writer opens every partition
+-- twice, and the batch holding the wrap spans the newest and the oldest ids, which
+-- pulls the next run's lookback key down to ~0 (it then re-reads the whole table).
+SET LOCAL synchronize_seqscans = off;

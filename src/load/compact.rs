@@ -11,21 +11,20 @@
 //! `recover` finishes step 4 if the new file is in place, or else deletes the staged
 //! file: either way each row ends up exactly once.
 //!
-//! Memory: the partition (one day) is read whole. That is bounded by a day of usage,
-//! not by the table; a k-way merge of the sorted row groups would cut it further if a
-//! single day ever outgrows RAM.
+//! Memory: a streaming k-way merge of the files' sorted row groups (`sorted_merge`), a
+//! few thousand rows per row group at a time plus 8 bytes per key for the dedupe, so a
+//! big day compacts in about the memory of a small one.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use arrow_array::{BooleanArray, RecordBatch};
 use arrow_schema::SchemaRef;
 use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
-use super::error::{arrow_err, IoContext, LoadError};
+use super::error::{IoContext, LoadError};
 use super::fsutil::{atomic_write, fsync_dir, remove_file_if_exists};
-use super::parquet_io::{append_keys, read_all, sort_batch, SortSpec, StagedParquet};
+use super::parquet_io::{file_layout, SortSpec, StagedParquet};
+use super::sorted_merge::merge_files;
 use super::{parquet_files, LakeLayout};
 
 /// What a compaction is about to do, paths relative to the lake root so a journal stays
@@ -55,29 +54,28 @@ pub(crate) fn compact_partition(job: &CompactJob, staged: PathBuf) -> Result<boo
     if files.len() <= job.max_files {
         return Ok(false);
     }
-    let mut batches = Vec::new();
+    let mut layouts = Vec::with_capacity(files.len());
     for file in &files {
-        let (schema, mut file_batches) = read_all(file)?;
+        let (schema, row_groups) = file_layout(file)?;
         if schema.fields() != job.schema.fields() {
             // Older files from before a schema change: merging would need a cast policy.
             tracing::warn!(partition = %job.partition_dir.display(), file = %file.display(),
                 "not compacting: files with a different schema");
             return Ok(false);
         }
-        batches.append(&mut file_batches);
+        layouts.push((file.clone(), row_groups));
     }
-    let all = arrow_select::concat::concat_batches(job.schema, &batches)
-        .map_err(arrow_err(job.dataset))?;
-    drop(batches);
-    let sorted = sort_batch(job.dataset, &dedupe_by_key(job, &all)?, job.sort)?;
-    drop(all);
-
     let mut out = StagedParquet::create(staged, job.schema.clone(), job.props.clone())?;
-    let mut offset = 0;
-    while offset < sorted.num_rows() {
-        let len = job.row_group_rows.min(sorted.num_rows() - offset);
-        out.write_row_group(&sorted.slice(offset, len))?;
-        offset += len;
+    let merged = merge_files(
+        job.dataset,
+        &layouts,
+        job.sort,
+        job.row_group_rows,
+        &mut out,
+    )?;
+    if merged.duplicates > 0 {
+        tracing::warn!(partition = %job.partition_dir.display(), duplicates = merged.duplicates,
+            "compaction dropped duplicate keys");
     }
     let (staged, _rows) = out.finish()?;
 
@@ -108,7 +106,7 @@ pub(crate) fn compact_partition(job: &CompactJob, staged: PathBuf) -> Result<boo
     crate::failpoint::hit("compaction_cleaned");
     remove_file_if_exists(&journal_path).at(&journal_path)?;
     fsync_dir(&job.layout.journal_dir()).at(job.layout.journal_dir())?;
-    tracing::info!(partition = %job.partition_dir.display(), files = files.len(), rows = sorted.num_rows(),
+    tracing::info!(partition = %job.partition_dir.display(), files = files.len(), rows = merged.rows,
         "compacted partition");
     Ok(true)
 }
@@ -133,30 +131,6 @@ pub(crate) fn finish_replacement(root: &Path, journal: &Journal) -> Result<usize
         fsync_dir(&dir).at(&dir)?;
     }
     Ok(deleted)
-}
-
-/// Keeps the first row of each key. Files of one partition should never share a key,
-/// but compaction is the one place that sees all of them, so it enforces it.
-fn dedupe_by_key(job: &CompactJob, batch: &RecordBatch) -> Result<RecordBatch, LoadError> {
-    let mut keys = Vec::with_capacity(batch.num_rows());
-    let column = batch
-        .column_by_name(&job.sort.key_column)
-        .ok_or_else(|| LoadError::Schema {
-            dataset: job.dataset.to_string(),
-            message: format!("key column {} is missing", job.sort.key_column),
-        })?;
-    if column.null_count() > 0 || append_keys(column.as_ref(), &mut keys).is_none() {
-        return Ok(batch.clone()); // cannot dedupe what has no usable key; keep every row
-    }
-    let mut seen = HashSet::with_capacity(keys.len());
-    let keep: Vec<bool> = keys.iter().map(|k| seen.insert(*k)).collect();
-    if seen.len() == keys.len() {
-        return Ok(batch.clone());
-    }
-    tracing::warn!(partition = %job.partition_dir.display(), duplicates = keys.len() - seen.len(),
-        "compaction dropped duplicate keys");
-    arrow_select::filter::filter_record_batch(batch, &BooleanArray::from(keep))
-        .map_err(arrow_err(job.dataset))
 }
 
 fn free_name(dir: &Path, run_id: &str) -> PathBuf {

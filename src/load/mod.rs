@@ -38,6 +38,7 @@ mod merge;
 mod parquet_io;
 mod partition;
 mod recover;
+mod sorted_merge;
 mod writer;
 
 use std::collections::BTreeMap;

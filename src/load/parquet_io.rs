@@ -8,10 +8,12 @@
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
-use arrow_array::{Array, ArrayRef, Int32Array, Int64Array, RecordBatch};
+use arrow_array::{
+    Array, ArrayRef, Int32Array, Int64Array, RecordBatch, TimestampMicrosecondArray,
+};
 use arrow_ord::sort::{lexsort_to_indices, SortColumn};
 use arrow_schema::{DataType, SchemaRef};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::{ArrowSchemaConverter, ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression as ParquetCompression, ZstdLevel};
 use parquet::file::metadata::{KeyValue, ParquetMetaData, ParquetMetaDataReader, SortingColumn};
@@ -23,6 +25,21 @@ use crate::config::Compression;
 
 /// Batch size used when reading files back (keys, compaction).
 const READ_BATCH_ROWS: usize = 64 * 1024;
+
+/// Text columns that are (nearly) unique per row in Tableau's logs: URIs with session
+/// ids in them, session ids, client addresses. A dictionary never pays off for them
+/// (arrow-rs falls back to plain after a 1 MB dictionary page, but only after hashing
+/// every value into its interner: ~5% of a first run in `perf`), so they are PLAIN
+/// from the start. Every other column keeps dictionary encoding (controller, action,
+/// user agents, workers, sheets: a few hundred distinct values at most).
+const UNIQUE_TEXT_COLUMNS: &[&str] = &[
+    "http_request_uri",
+    "http_referer",
+    "session_id",
+    "vizql_session",
+    "remote_ip",
+    "user_ip",
+];
 
 /// Columns the rows of an event dataset are sorted by: (time, key).
 #[derive(Debug, Clone)]
@@ -61,6 +78,11 @@ pub(crate) fn writer_properties(
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_offset_index_disabled(false)
         .set_max_row_group_row_count(Some(row_group_rows.max(1)));
+    for field in schema.fields() {
+        if UNIQUE_TEXT_COLUMNS.contains(&field.name().as_str()) {
+            builder = builder.set_column_dictionary_enabled(field.name().as_str().into(), false);
+        }
+    }
     if let Some(sort) = sort {
         builder = builder.set_sorting_columns(sorting_columns(schema, sort));
     }
@@ -117,6 +139,65 @@ pub(crate) fn sort_batch(
     arrow_select::take::take_record_batch(batch, &indices).map_err(arrow_err(dataset))
 }
 
+/// Whether the rows of `batches`, in sequence, are already in (time, key) order with
+/// NULL times first, as `sort_batch` would order them. Append logs nearly always are:
+/// checking is one pass over two columns, sorting is a gather copy of every column.
+pub(crate) fn is_sorted_run(batches: &[RecordBatch], sort: &SortSpec) -> bool {
+    let mut last = (i64::MIN, i64::MIN);
+    for batch in batches {
+        let (Some(time), Some(key)) = (
+            batch.column_by_name(&sort.time_column),
+            batch.column_by_name(&sort.key_column),
+        ) else {
+            return false;
+        };
+        let Some(time) = time.as_any().downcast_ref::<TimestampMicrosecondArray>() else {
+            return false;
+        };
+        let time_at = |i: usize| {
+            if time.is_null(i) {
+                i64::MIN
+            } else {
+                time.value(i)
+            }
+        };
+        let in_order = match key.data_type() {
+            DataType::Int64 if key.null_count() == 0 => {
+                let key = key.as_any().downcast_ref::<Int64Array>().expect("Int64");
+                run_in_order(&mut last, batch.num_rows(), time_at, |i| key.value(i))
+            }
+            DataType::Int32 if key.null_count() == 0 => {
+                let key = key.as_any().downcast_ref::<Int32Array>().expect("Int32");
+                run_in_order(&mut last, batch.num_rows(), time_at, |i| {
+                    i64::from(key.value(i))
+                })
+            }
+            _ => false,
+        };
+        if !in_order {
+            return false;
+        }
+    }
+    true
+}
+
+#[inline]
+fn run_in_order(
+    last: &mut (i64, i64),
+    rows: usize,
+    time_at: impl Fn(usize) -> i64,
+    key_at: impl Fn(usize) -> i64,
+) -> bool {
+    for i in 0..rows {
+        let row = (time_at(i), key_at(i));
+        if row < *last {
+            return false;
+        }
+        *last = row;
+    }
+    true
+}
+
 /// A Parquet file being written in the staging directory (name not ending in
 /// `.parquet`, outside the dataset folders, so no reader's glob can pick it up).
 pub(crate) struct StagedParquet {
@@ -144,20 +225,13 @@ impl StagedParquet {
         })
     }
 
-    /// Writes one row group. Callers pass at most `row_group_rows` sorted rows.
-    pub fn write_row_group(&mut self, batch: &RecordBatch) -> Result<(), LoadError> {
-        if batch.num_rows() == 0 {
-            return Ok(());
-        }
-        self.writer.write(batch).at(&self.path)?;
-        // Explicit flush: one row group per call, never one per incoming batch.
-        self.writer.flush().at(&self.path)?;
-        self.rows += batch.num_rows() as u64;
-        Ok(())
+    /// Ends the current row group (what `write_batch` appended since the last one).
+    pub fn end_row_group(&mut self) -> Result<(), LoadError> {
+        self.writer.flush().at(&self.path)
     }
 
     /// Appends rows; ArrowWriter cuts a row group every `row_group_rows` rows. For
-    /// data that needs no sort (snapshots).
+    /// data that needs no sort (snapshots), and for rows already in order.
     pub fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), LoadError> {
         self.writer.write(batch).at(&self.path)?;
         self.rows += batch.num_rows() as u64;
@@ -261,17 +335,27 @@ pub(crate) fn append_keys(column: &dyn Array, out: &mut Vec<i64>) -> Option<()> 
     Some(())
 }
 
-/// Reads a whole file (compaction). Returns its arrow schema too, for compatibility checks.
-pub(crate) fn read_all(path: &Path) -> Result<(SchemaRef, Vec<RecordBatch>), LoadError> {
+/// Reads one row group of a file in batches of `batch_rows` (streaming compaction).
+pub(crate) fn read_row_group(
+    path: &Path,
+    row_group: usize,
+    batch_rows: usize,
+) -> Result<ParquetRecordBatchReader, LoadError> {
+    let file = File::open(path).at(path)?;
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .at(path)?
+        .with_row_groups(vec![row_group])
+        .with_batch_size(batch_rows)
+        .build()
+        .at(path)
+}
+
+/// Arrow schema and row-group count of a file, from its footer.
+pub(crate) fn file_layout(path: &Path) -> Result<(SchemaRef, usize), LoadError> {
     let file = File::open(path).at(path)?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).at(path)?;
-    let schema = builder.schema().clone();
-    let reader = builder.with_batch_size(READ_BATCH_ROWS).build().at(path)?;
-    let batches = reader
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| LoadError::Parquet {
-            path: path.to_path_buf(),
-            source: e.into(),
-        })?;
-    Ok((schema, batches))
+    Ok((
+        builder.schema().clone(),
+        builder.metadata().num_row_groups(),
+    ))
 }

@@ -25,7 +25,7 @@ use super::compact::{compact_partition, CompactJob};
 use super::error::{arrow_err, IoContext, LoadError};
 use super::fsutil::{create_dir_all_durable, fsync_dir};
 use super::merge::PartitionKeys;
-use super::parquet_io::{sort_batch, writer_properties, SortSpec, StagedParquet};
+use super::parquet_io::{is_sorted_run, sort_batch, writer_properties, SortSpec, StagedParquet};
 use super::partition::{event_partition_name, snapshot_partition_name, split_for_dataset};
 use super::recover::ensure_staging_dir;
 use super::{LakeLayout, Partitioning, WriteSummary, WriterOptions};
@@ -75,8 +75,9 @@ struct OpenPartition {
 }
 
 /// Raw Arrow bytes a partition may buffer before its rows are sorted and written as a
-/// row group. Sorting needs the buffer plus a sorted copy, so this bounds memory per
-/// open partition at about twice this, whatever `row_group_rows` says: wide rows (a
+/// row group. Sorting an out-of-order buffer needs the buffer plus a sorted copy, so
+/// this bounds memory per open partition at about twice this (once, for rows already
+/// in order), whatever `row_group_rows` says: wide rows (a
 /// Tableau request is ~550 bytes) then give row groups of ~60k rows, the order of
 /// DuckDB's own default (122,880), instead of 1M-row buffers of half a gigabyte.
 const PARTITION_BUFFER_BYTES: usize = 32 << 20;
@@ -360,7 +361,9 @@ impl EventState {
 }
 
 impl OpenPartition {
-    /// Sorts the buffer and writes full row groups; with `all`, the remainder too.
+    /// Writes full row groups from the buffer; with `all`, the remainder too. A buffer
+    /// already in (time, key) order (the usual case for an append log) is written as
+    /// it is; only an out-of-order buffer is concatenated and sorted (a full copy).
     fn write_row_groups(
         &mut self,
         ctx: &mut Ctx,
@@ -371,31 +374,52 @@ impl OpenPartition {
             return Ok(());
         }
         let rg = ctx.options.row_group_rows;
-        let merged = arrow_select::concat::concat_batches(&ctx.schema, &self.buffer)
-            .map_err(arrow_err(&ctx.dataset))?;
-        self.buffer.clear();
-        let sorted = sort_batch(&ctx.dataset, &merged, sort)?;
-        drop(merged);
-        let total = sorted.num_rows();
-        let mut offset = 0;
-        while total - offset >= rg || (all && offset < total) {
-            let len = rg.min(total - offset);
-            let file = match &mut self.file {
-                Some(f) => f,
-                None => self.file.insert(ctx.create_staged()?),
-            };
-            file.write_row_group(&sorted.slice(offset, len))?;
-            offset += len;
+        let rows = if is_sorted_run(&self.buffer, sort) {
+            std::mem::take(&mut self.buffer)
+        } else {
+            let merged = arrow_select::concat::concat_batches(&ctx.schema, &self.buffer)
+                .map_err(arrow_err(&ctx.dataset))?;
+            self.buffer.clear();
+            vec![sort_batch(&ctx.dataset, &merged, sort)?]
+        };
+        let total = self.buffered_rows;
+        let writable = if all { total } else { total / rg * rg };
+        let mut written = 0;
+        let mut in_group = 0;
+        let mut rest = Vec::new();
+        for batch in rows {
+            let mut offset = 0;
+            while offset < batch.num_rows() {
+                if written == writable {
+                    rest.push(batch.slice(offset, batch.num_rows() - offset));
+                    break;
+                }
+                let len = (batch.num_rows() - offset)
+                    .min(rg - in_group)
+                    .min(writable - written);
+                let file = match &mut self.file {
+                    Some(f) => f,
+                    None => self.file.insert(ctx.create_staged()?),
+                };
+                file.write_batch(&batch.slice(offset, len))?;
+                (offset, written, in_group) = (offset + len, written + len, in_group + len);
+                if in_group == rg {
+                    file.end_row_group()?;
+                    in_group = 0;
+                }
+            }
         }
-        self.buffered_rows = total - offset;
+        if in_group > 0 {
+            if let Some(file) = &mut self.file {
+                file.end_row_group()?;
+            }
+        }
+        self.buffered_rows = total - written;
         self.buffered_bytes = 0;
-        if self.buffered_rows > 0 {
-            // Copy the remainder so the big sorted batch can be freed now.
-            let rest = arrow_select::concat::concat_batches(
-                &ctx.schema,
-                &[sorted.slice(offset, total - offset)],
-            )
-            .map_err(arrow_err(&ctx.dataset))?;
+        if !rest.is_empty() {
+            // Copy the remainder so the big batches it was sliced from can be freed now.
+            let rest = arrow_select::concat::concat_batches(&ctx.schema, &rest)
+                .map_err(arrow_err(&ctx.dataset))?;
             self.buffered_bytes = rest.get_array_memory_size();
             self.buffer.push(rest);
         }

@@ -25,9 +25,12 @@ const HEADER_FIXED: usize = 11 + 4 + 4;
 /// Flag bits 16..31 are "critical": a reader must abort on any it does not know (bit 16
 /// means an OID column per row, which we never request).
 const CRITICAL_FLAGS: u32 = 0xFFFF_0000;
-/// Cut a batch early once this many wire bytes went in, so a batch of huge text values
-/// stays far below Arrow's 2 GiB i32-offset limit (uuid text is 2.25× its wire size).
-const MAX_BATCH_WIRE_BYTES: usize = 256 << 20;
+/// Cut a batch early once this many wire bytes went in. Memory: a batch is the unit
+/// that sits in the pump's channel and the writer's buffers, so its size multiplies
+/// into peak RSS; 16 MB is ~30k wide Tableau requests, past the point where per-batch
+/// overhead matters. It also keeps a batch of huge text values far below Arrow's
+/// 2 GiB i32-offset limit (uuid text is 2.25× its wire size).
+const MAX_BATCH_WIRE_BYTES: usize = 16 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Framing {

@@ -1,0 +1,39 @@
+"""Peer for `usagelake bench --peers`: DuckDB's postgres extension, COPY … TO … (FORMAT
+parquet, PARTITION_BY event_date) with 2 threads.
+
+The extension is downloaded by DuckDB on first use; offline that fails, and the script
+exits 3 with the reason so the bench reports "skipped" rather than a time."""
+import argparse
+import sys
+
+try:
+    import duckdb
+except ImportError as e:
+    print(f"module missing: {e}", file=sys.stderr)
+    sys.exit(3)
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--conn", required=True)
+parser.add_argument("--query", required=True)
+parser.add_argument("--out", required=True)
+parser.add_argument("--time-column", default="created_at")
+args = parser.parse_args()
+
+con = duckdb.connect()
+con.execute("SET threads = 2")
+try:
+    con.execute("INSTALL postgres")
+    con.execute("LOAD postgres")
+except Exception as e:  # noqa: BLE001 - any failure here means "not available"
+    print(f"postgres extension not installable here: {str(e).splitlines()[0]}", file=sys.stderr)
+    sys.exit(3)
+
+con.execute(f"ATTACH '{args.conn}' AS pg (TYPE postgres, READ_ONLY)")
+# postgres_query runs the same SELECT on the server; the date is computed in DuckDB.
+query = args.query.replace("'", "''")
+con.execute(
+    f"""COPY (SELECT *, CAST("{args.time_column}" AS DATE) AS event_date
+              FROM postgres_query('pg', '{query}'))
+        TO '{args.out}' (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (event_date),
+                         OVERWRITE_OR_IGNORE)"""
+)
