@@ -9,6 +9,7 @@
 //! `users` and `logins` cannot be backfilled: the portal only knows each member *now*
 //! (one `lastLogin` per member), so a past day cannot be asked for again.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow_select::concat::concat_batches;
@@ -18,7 +19,10 @@ use futures_util::TryStreamExt;
 use super::{add_written, connect, ArcgisRun};
 use crate::config::{ArcgisSource, Pipeline, Source};
 use crate::extract::arcgis::{history_schema, ArcgisPortal};
-use crate::load::{LakeLayout, Partitioning};
+use crate::load::{
+    event_partition_name, list_partitions, snapshot_partition_name, LakeLayout, Partitioning,
+};
+use crate::pipeline::plan::{Availability, DatasetDay, DayPlan};
 use crate::pipeline::progress::Progress;
 use crate::pipeline::run::selected_datasets;
 use crate::pipeline::state::StateStore;
@@ -132,4 +136,82 @@ impl<'a> HistoryBackfill<'a> {
 pub fn day_bounds_ms(day: NaiveDate, tz: chrono_tz::Tz) -> (i64, i64) {
     let (from_us, to_us) = DateRange { from: day, to: day }.to_utc_micros(tz);
     (from_us / 1000, to_us / 1000)
+}
+
+/// The dry-run / `plan` rows of every `arcgis` source: `history` per day with what the
+/// lake holds (footers) and whether the portal still has the day (one page: its oldest
+/// event); its rows per day are unknown (see `DatasetDay::source_rows`). `users` and
+/// `logins` are listed as not backfillable, with what the lake holds.
+pub async fn plan_days(
+    pipeline: &Pipeline,
+    requested: &[String],
+    days: &[NaiveDate],
+    plans: &mut [DayPlan],
+) -> Result<(), RunError> {
+    let layout = LakeLayout::new(pipeline.output.root.clone());
+    for source in &pipeline.sources {
+        let Source::Arcgis(arcgis) = source else {
+            continue;
+        };
+        let name = arcgis.name();
+        for dataset in selected_datasets(source, requested) {
+            let lake = lake_rows(&layout, name, dataset)?;
+            let oldest =
+                match not_backfillable(dataset) {
+                    Some(_) => None,
+                    None => {
+                        let portal = HistoryBackfill::connect(arcgis).await?;
+                        let oldest_ms = portal.portal().oldest_event_ms().await.map_err(|e| {
+                            RunError::Arcgis {
+                                source_name: name.to_string(),
+                                dataset: dataset.to_string(),
+                                source: Box::new(e),
+                            }
+                        })?;
+                        Some(oldest_ms.and_then(|ms| local_date(ms, pipeline.time_zone)))
+                    }
+                };
+            for (day, plan) in days.iter().zip(plans.iter_mut()) {
+                let partition = match dataset {
+                    "users" => snapshot_partition_name(*day),
+                    _ => event_partition_name(*day),
+                };
+                let source_can_provide = match oldest {
+                    None => Availability::NotBackfillable,
+                    // The portal returns no event at all: nothing to re-read.
+                    Some(None) => Availability::None,
+                    Some(Some(oldest)) if *day < oldest => Availability::None,
+                    Some(Some(oldest)) if *day == oldest => Availability::Part,
+                    Some(Some(_)) => Availability::All,
+                };
+                plan.datasets.push(DatasetDay {
+                    source: name.to_string(),
+                    dataset: dataset.to_string(),
+                    source_rows: None,
+                    lake_rows: lake.get(&partition).copied().unwrap_or(0),
+                    source_can_provide,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn lake_rows(
+    layout: &LakeLayout,
+    source: &str,
+    dataset: &str,
+) -> Result<BTreeMap<String, u64>, RunError> {
+    let partitions = list_partitions(layout, source, dataset).map_err(|e| RunError::Load {
+        source_name: source.to_string(),
+        dataset: dataset.to_string(),
+        source: e,
+    })?;
+    Ok(partitions.into_iter().map(|p| (p.name, p.rows)).collect())
+}
+
+/// The local date (pipeline zone) of an instant in UTC epoch ms.
+pub fn local_date(ms: i64, tz: chrono_tz::Tz) -> Option<NaiveDate> {
+    let t = chrono::DateTime::<Utc>::from_timestamp_millis(ms)?;
+    Some(t.with_timezone(&tz).date_naive())
 }
