@@ -106,7 +106,7 @@ fn dry_run_table(days: &[DayPlan]) -> String {
     let mut lost = Vec::new();
     // Listed once below rather than on every day.
     let mut not_backfillable = BTreeSet::new();
-    let (mut known, mut unknown_days) = (0u64, 0usize);
+    let (mut known, mut unknown_days, mut unknown_lake_rows) = (0u64, 0usize, 0u64);
     for day in days {
         for d in &day.datasets {
             let name = format!("{}/{}", d.source, d.dataset);
@@ -126,6 +126,7 @@ fn dry_run_table(days: &[DayPlan]) -> String {
                 }
                 None => {
                     unknown_days += 1;
+                    unknown_lake_rows += d.lake_rows;
                     "unknown".into()
                 }
             };
@@ -146,7 +147,11 @@ fn dry_run_table(days: &[DayPlan]) -> String {
     );
     if unknown_days > 0 {
         // ArcGIS history pages carry no total: counting a day means reading it.
-        let _ = write!(out, " plus {unknown_days} dataset-day(s) of unknown size");
+        let _ = write!(
+            out,
+            " plus {unknown_days} dataset-day(s) the source cannot count \
+             (the lake holds {unknown_lake_rows} rows on them)"
+        );
     }
     let _ = writeln!(out, "; nothing was written (--dry-run).");
     if !lost.is_empty() {

@@ -54,7 +54,7 @@ impl LostSpan {
 
     pub fn describe(&self) -> String {
         format!(
-            "no events from {} to {} (estimated span {:.1} h): {}",
+            "events from {} to {} are lost (estimated span {:.1} h): {}",
             self.from,
             self.to,
             (self.to_us - self.from_us) as f64 / 3.6e9,
