@@ -1,7 +1,7 @@
 //! `usagelake backfill`: re-extracts event datasets over a date range, day by day.
 //!
-//! Each day is read by key range (see `plan`), filtered exactly to the day's local
-//! time range, and merged by key into that day's partition only, so partitions outside
+//! Each day is read by key range (see `plan`; ArcGIS `history` by `fromDate`/`toDate`,
+//! see `arcgis::backfill`), filtered exactly to the day's local time range, and merged by key into that day's partition only, so partitions outside
 //! the range are never touched and a rerun adds no duplicates. The incremental
 //! watermark never moves: a backfill has not seen every key below its maximum.
 //!
@@ -27,7 +27,7 @@ use crate::extract::postgres::{PgSession, ResolvedTable, TableKind};
 use crate::extract::tableau;
 use crate::failpoint;
 use crate::load::{fsutil, DatasetWriter, LakeLayout, Partitioning, WriterOptions};
-use crate::pipeline::arcgis::backfill::{history_sources, not_backfillable, HistoryBackfill};
+use crate::pipeline::arcgis::backfill::{history_sources, skipped_summaries, HistoryBackfill};
 use crate::pipeline::ledger::{self, LedgerEntry};
 use crate::pipeline::lock::{date_text, LockScope, RunLock};
 use crate::pipeline::plan::{days_of, KeyLocator};
@@ -240,7 +240,7 @@ async fn backfill_days(
                 d
             })
             .collect();
-        datasets.extend(arcgis_skipped(pipeline, name, &request.datasets));
+        datasets.extend(skipped_summaries(pipeline, name, &request.datasets));
         sources.push(SourceSummary {
             name: name.to_string(),
             datasets,
@@ -358,24 +358,6 @@ fn backfill_source_names<'a>(pipeline: &'a Pipeline, requested: &'a [String]) ->
     tableau_sources(pipeline)
         .map(|s| s.name.as_str())
         .chain(arcgis)
-        .collect()
-}
-
-/// The selected datasets of ArcGIS source `name` that a backfill cannot re-read, said
-/// in the summary (and the ledger) rather than skipped silently.
-fn arcgis_skipped(pipeline: &Pipeline, name: &str, requested: &[String]) -> Vec<DatasetSummary> {
-    pipeline
-        .sources
-        .iter()
-        .filter(|s| matches!(s, Source::Arcgis(a) if a.name() == name))
-        .flat_map(|s| selected_datasets(s, requested))
-        .filter_map(|d| {
-            not_backfillable(d).map(|why| DatasetSummary {
-                name: d.to_string(),
-                skipped: Some(why.to_string()),
-                ..Default::default()
-            })
-        })
         .collect()
 }
 

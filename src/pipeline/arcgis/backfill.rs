@@ -53,6 +53,28 @@ pub fn history_sources<'a>(
     })
 }
 
+/// The selected datasets of ArcGIS source `name` that a backfill cannot re-read, said
+/// in the summary (and the ledger) rather than skipped silently.
+pub fn skipped_summaries(
+    pipeline: &Pipeline,
+    name: &str,
+    requested: &[String],
+) -> Vec<DatasetSummary> {
+    pipeline
+        .sources
+        .iter()
+        .filter(|s| matches!(s, Source::Arcgis(a) if a.name() == name))
+        .flat_map(|s| selected_datasets(s, requested))
+        .filter_map(|d| {
+            not_backfillable(d).map(|why| DatasetSummary {
+                name: d.to_string(),
+                skipped: Some(why.to_string()),
+                ..Default::default()
+            })
+        })
+        .collect()
+}
+
 /// One connected source: the token is minted once and shared by every day (and job).
 pub struct HistoryBackfill<'a> {
     pub source: &'a ArcgisSource,
