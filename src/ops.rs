@@ -97,43 +97,75 @@ async fn run_backfill(
 }
 
 fn dry_run_table(days: &[DayPlan]) -> String {
+    use std::collections::BTreeSet;
     use std::fmt::Write as _;
     let mut out = format!(
         "{:<24} {:<32} {:>12} {:>12}  source can provide\n",
         "partition", "source/dataset", "source rows", "lake rows"
     );
     let mut lost = Vec::new();
+    // Listed once below rather than on every day.
+    let mut not_backfillable = BTreeSet::new();
+    let (mut known, mut unknown_days, mut unknown_lake_rows) = (0u64, 0usize, 0u64);
     for day in days {
         for d in &day.datasets {
+            let name = format!("{}/{}", d.source, d.dataset);
             let availability = match d.source_can_provide {
                 Availability::All => "all",
                 Availability::Part => "part (oldest day it holds)",
                 Availability::None => "NONE (purged)",
+                Availability::NotBackfillable => {
+                    not_backfillable.insert(name);
+                    continue;
+                }
+            };
+            let source_rows = match d.source_rows {
+                Some(rows) => {
+                    known += rows;
+                    rows.to_string()
+                }
+                None => {
+                    unknown_days += 1;
+                    unknown_lake_rows += d.lake_rows;
+                    "unknown".into()
+                }
             };
             let _ = writeln!(
                 out,
-                "{:<24} {:<32} {:>12} {:>12}  {availability}",
-                day.partition,
-                format!("{}/{}", d.source, d.dataset),
-                d.source_rows,
-                d.lake_rows,
+                "{:<24} {name:<32} {source_rows:>12} {:>12}  {availability}",
+                day.partition, d.lake_rows,
             );
             if d.source_can_provide == Availability::None {
-                lost.push(format!("{} {}/{}", day.date, d.source, d.dataset));
+                lost.push(format!("{} {name}", day.date));
             }
         }
     }
-    let total: u64 = days.iter().map(DayPlan::source_rows).sum();
-    let _ = writeln!(
+    let _ = write!(
         out,
-        "\n{} day(s), {total} source rows to re-read; nothing was written (--dry-run).",
+        "\n{} day(s), {known} source rows to re-read",
         days.len()
     );
+    if unknown_days > 0 {
+        // ArcGIS history pages carry no total: counting a day means reading it.
+        let _ = write!(
+            out,
+            " plus {unknown_days} dataset-day(s) the source cannot count \
+             (the lake holds {unknown_lake_rows} rows on them)"
+        );
+    }
+    let _ = writeln!(out, "; nothing was written (--dry-run).");
     if !lost.is_empty() {
         let _ = writeln!(
             out,
             "The source can no longer provide: {} (only what the lake holds remains).",
             lost.join(", ")
+        );
+    }
+    if !not_backfillable.is_empty() {
+        let _ = writeln!(
+            out,
+            "Not backfillable (the portal knows members only as they are now): {}.",
+            not_backfillable.into_iter().collect::<Vec<_>>().join(", ")
         );
     }
     out
@@ -163,7 +195,7 @@ pub async fn plan_command(args: &PlanArgs) -> anyhow::Result<()> {
     let range = date_range(args.from, args.to)?;
     let days = plan_days(&pipeline, range, &args.datasets).await?;
     let dates = days_of(range);
-    let weights: Vec<u64> = days.iter().map(DayPlan::source_rows).collect();
+    let weights: Vec<u64> = days.iter().map(DayPlan::estimated_rows).collect();
     let shards = split_shards(&weights, usize::from(args.shards))
         .into_iter()
         .enumerate()

@@ -158,6 +158,11 @@ impl FakePortalHandle {
         self.state.lock().ignore_filters = on;
     }
 
+    /// Retention: serve no history event `created` before `ms` (the portal purged it).
+    pub fn set_history_retained_from(&self, ms: i64) {
+        self.state.lock().retained_from = ms;
+    }
+
     /// Change a user's `lastLogin` (a sign-in between two runs, or -1).
     pub fn set_last_login(&self, username: &str, ms: i64) {
         self.state
@@ -192,6 +197,8 @@ struct Inner {
     latency: Duration,
     repeat_next_key: bool,
     ignore_filters: bool,
+    /// Events `created` before this are gone (0: everything is kept).
+    retained_from: i64,
     last_login: HashMap<String, i64>,
     /// token → (expires ms, referer it is bound to)
     tokens: HashMap<String, (i64, Option<String>)>,

@@ -1,7 +1,7 @@
 //! `usagelake backfill`: re-extracts event datasets over a date range, day by day.
 //!
-//! Each day is read by key range (see `plan`), filtered exactly to the day's local
-//! time range, and merged by key into that day's partition only, so partitions outside
+//! Each day is read by key range (see `plan`; ArcGIS `history` by `fromDate`/`toDate`,
+//! see `arcgis::backfill`), filtered exactly to the day's local time range, and merged by key into that day's partition only, so partitions outside
 //! the range are never touched and a rerun adds no duplicates. The incremental
 //! watermark never moves: a backfill has not seen every key below its maximum.
 //!
@@ -27,6 +27,7 @@ use crate::extract::postgres::{PgSession, ResolvedTable, TableKind};
 use crate::extract::tableau;
 use crate::failpoint;
 use crate::load::{fsutil, DatasetWriter, LakeLayout, Partitioning, WriterOptions};
+use crate::pipeline::arcgis::backfill::{history_sources, skipped_summaries, HistoryBackfill};
 use crate::pipeline::ledger::{self, LedgerEntry};
 use crate::pipeline::lock::{date_text, LockScope, RunLock};
 use crate::pipeline::plan::{days_of, KeyLocator};
@@ -58,8 +59,8 @@ struct Checkpoint {
     updated_at: String,
 }
 
-/// The Tableau sources of a pipeline. The one place to extend when other source kinds
-/// learn to backfill; until then they are skipped here.
+/// The Tableau sources of a pipeline. ArcGIS sources backfill `history` only; see
+/// `pipeline::arcgis::backfill::history_sources`.
 pub fn tableau_sources(pipeline: &Pipeline) -> impl Iterator<Item = &TableauSource> {
     #[allow(irrefutable_let_patterns)]
     pipeline.sources.iter().filter_map(|s| {
@@ -182,6 +183,12 @@ async fn backfill_days(
         .filter(|d| !checkpoint.days_done.contains(&d.to_string()))
         .collect();
     let checkpoint = Mutex::new(checkpoint);
+    // One token per ArcGIS source for the whole backfill, shared by the days in flight.
+    let mut portals = Vec::new();
+    for source in history_sources(pipeline, &request.datasets) {
+        portals.push(HistoryBackfill::connect(source).await?);
+    }
+    let portals = &portals;
     let results: Mutex<BTreeMap<(String, String), DatasetSummary>> = Mutex::new(BTreeMap::new());
 
     let outcome = stream::iter(todo.into_iter().map(Ok))
@@ -189,7 +196,7 @@ async fn backfill_days(
             let (checkpoint, results, checkpoint_path) = (&checkpoint, &results, &checkpoint_path);
             async move {
                 let day_summaries =
-                    backfill_day(pipeline, request, progress, layout, run_id, day).await?;
+                    backfill_day(pipeline, request, progress, layout, run_id, portals, day).await?;
                 let mut results = results.lock().expect("not poisoned");
                 for (source, summary) in day_summaries {
                     let total = results
@@ -218,13 +225,13 @@ async fn backfill_days(
 
     // Watermarks are reported, never moved.
     let state_store = StateStore::new(layout);
-    for source in tableau_sources(pipeline) {
-        let state = state_store.load(&source.name).unwrap_or_default();
-        let datasets = results
+    for name in backfill_source_names(pipeline, &request.datasets) {
+        let state = state_store.load(name).unwrap_or_default();
+        let mut datasets: Vec<DatasetSummary> = results
             .lock()
             .expect("not poisoned")
             .iter()
-            .filter(|((s, _), _)| *s == source.name)
+            .filter(|((s, _), _)| s == name)
             .map(|(_, d)| {
                 let mut d = d.clone();
                 let watermark = state.datasets.get(&d.name).and_then(|s| s.watermark_key);
@@ -233,8 +240,9 @@ async fn backfill_days(
                 d
             })
             .collect();
+        datasets.extend(skipped_summaries(pipeline, name, &request.datasets));
         sources.push(SourceSummary {
-            name: source.name.clone(),
+            name: name.to_string(),
             datasets,
         });
     }
@@ -253,6 +261,7 @@ async fn backfill_day(
     progress: &Progress,
     layout: &LakeLayout,
     run_id: &str,
+    portals: &[HistoryBackfill<'_>],
     day: NaiveDate,
 ) -> Result<Vec<(String, DatasetSummary)>, RunError> {
     let day_run_id = format!("{run_id}-{}", day.format("%Y%m%d"));
@@ -327,8 +336,29 @@ async fn backfill_day(
         }
         let _ = session.finish().await;
     }
+    for portal in portals {
+        let summary = portal
+            .backfill_day(pipeline, layout, &day_run_id, progress, day)
+            .await?;
+        out.push((portal.source.name().to_string(), summary));
+    }
     crate::load::end_run(layout, &day_run_id).map_err(RunError::Recover)?;
     Ok(out)
+}
+
+/// Sources a backfill reads, in pipeline order: every Tableau source (for a
+/// tableau-only pipeline this list, and so its checkpoint ids, are as before ArcGIS
+/// learned to backfill), then ArcGIS sources with a selected dataset (`users` and
+/// `logins` only to say in the summary that they cannot be backfilled).
+fn backfill_source_names<'a>(pipeline: &'a Pipeline, requested: &'a [String]) -> Vec<&'a str> {
+    let arcgis = pipeline.sources.iter().filter_map(|s| match s {
+        Source::Arcgis(a) if !selected_datasets(s, requested).is_empty() => Some(a.name()),
+        _ => None,
+    });
+    tableau_sources(pipeline)
+        .map(|s| s.name.as_str())
+        .chain(arcgis)
+        .collect()
 }
 
 /// Same range, datasets and lake root → same file, so the same command resumes.
@@ -339,7 +369,7 @@ fn checkpoint_path(
 ) -> std::path::PathBuf {
     let mut datasets = request.datasets.clone();
     datasets.sort();
-    let sources: Vec<&str> = tableau_sources(pipeline).map(|s| s.name.as_str()).collect();
+    let sources = backfill_source_names(pipeline, &request.datasets);
     let identity = format!(
         "{}|{}|{}|{}",
         request.range.from,

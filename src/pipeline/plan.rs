@@ -107,14 +107,20 @@ pub enum Availability {
     Part,
     /// Before the source's oldest row: a backfill cannot re-read it.
     None,
+    /// A dataset no backfill can re-read (ArcGIS `users`, `logins`: the portal knows
+    /// each member only as they are now).
+    NotBackfillable,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DatasetDay {
     pub source: String,
     pub dataset: String,
-    /// Rows the source holds for the day (count over the key range, exact by time).
-    pub source_rows: u64,
+    /// Rows the source holds for the day (Tableau: count over the key range, exact by
+    /// time). None (JSON null) when the source cannot count a day cheaply: ArcGIS
+    /// history pages carry no total, and paging a whole day just to count it would be
+    /// the backfill itself, so the dry run says "unknown" instead of guessing.
+    pub source_rows: Option<u64>,
     /// Rows the lake's partition holds (Parquet footers).
     pub lake_rows: u64,
     pub source_can_provide: Availability,
@@ -127,14 +133,28 @@ pub struct DayPlan {
     pub datasets: Vec<DatasetDay>,
 }
 
+impl DatasetDay {
+    pub fn is_backfillable(&self) -> bool {
+        self.source_can_provide != Availability::NotBackfillable
+    }
+}
+
 impl DayPlan {
-    pub fn source_rows(&self) -> u64 {
-        self.datasets.iter().map(|d| d.source_rows).sum()
+    /// Rows a backfill of the day would read: the source's count where it has one,
+    /// else (ArcGIS history) what the lake holds for the day, the best estimate there is;
+    /// a day the lake does not hold either counts 0 (unknown).
+    pub fn estimated_rows(&self) -> u64 {
+        self.datasets
+            .iter()
+            .filter(|d| d.is_backfillable())
+            .map(|d| d.source_rows.unwrap_or(d.lake_rows))
+            .sum()
     }
 }
 
 /// Per day of `range`, per event dataset of every source: estimates from the source
-/// (one snapshot per source) and what the lake holds. Reads only; writes nothing.
+/// (one snapshot per source) and what the lake holds; ArcGIS datasets as
+/// `arcgis::backfill::plan_days` says. Reads only; writes nothing.
 pub async fn plan_days(
     pipeline: &Pipeline,
     range: DateRange,
@@ -180,7 +200,7 @@ pub async fn plan_days(
                     _ => Availability::All,
                 };
                 let source_rows = match availability {
-                    Availability::None => 0,
+                    Availability::None | Availability::NotBackfillable => 0,
                     _ => match locator.day_range(*day).await.map_err(extract_error)? {
                         Some(range) => session
                             .count_rows(&table, &range)
@@ -193,7 +213,7 @@ pub async fn plan_days(
                 plan.datasets.push(DatasetDay {
                     source: source.name.clone(),
                     dataset: dataset.clone(),
-                    source_rows,
+                    source_rows: Some(source_rows),
                     lake_rows: lake.get(&plan.partition).copied().unwrap_or(0),
                     source_can_provide: availability,
                 });
@@ -201,6 +221,7 @@ pub async fn plan_days(
         }
         let _ = session.finish().await;
     }
+    crate::pipeline::arcgis::backfill::plan_days(pipeline, requested, &days, &mut plans).await?;
     Ok(plans)
 }
 

@@ -50,7 +50,9 @@ pub struct SourceState {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DatasetState {
-    /// Highest key (e.g. `http_requests.id`) durable in the lake.
+    /// Tableau event tables: highest key (e.g. `http_requests.id`) durable in the lake.
+    /// ArcGIS `history`: an instant, UTC epoch **milliseconds**: every event `created`
+    /// before it is durable in the lake (see `pipeline::arcgis::history`).
     pub watermark_key: Option<i64>,
     /// Key the next run starts re-reading from (watermark minus the lookback window).
     pub lookback_key: Option<i64>,

@@ -1,22 +1,24 @@
 //! `usagelake status`: per source and dataset, what the lake holds and whether anything
 //! was lost. Lake-side facts come from state files, the ledger and Parquet footers only
 //! (no data pages); the source is asked only for its oldest remaining row per event
-//! table (two index probes). Writes nothing and takes no lock.
+//! table (Tableau: two index probes; ArcGIS history: one page of one event, see
+//! `arcgis_status`). Writes nothing and takes no lock.
 
 use std::fmt::Write as _;
 
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::config::Pipeline;
+use crate::config::{Pipeline, Source};
 use crate::extract::postgres::TableKind;
 use crate::extract::tableau;
 use crate::load::{list_partitions, LakeLayout};
-use crate::pipeline::backfill::{event_tables, open_session, tableau_sources};
+use crate::pipeline::backfill::{event_tables, open_session};
 use crate::pipeline::coverage::{format_us, purge_gap, source_extent, PurgeGap};
 use crate::pipeline::lock::{holders, LockHolder};
 use crate::pipeline::run::selected_datasets;
-use crate::pipeline::state::StateStore;
+use crate::pipeline::state::{DatasetState, SourceState, StateStore};
+use crate::report::arcgis_status::{arcgis_status, LostSpan};
 use crate::report::ledger_read::{last_runs, LastRuns};
 
 #[derive(Debug, Serialize)]
@@ -44,7 +46,11 @@ pub struct DatasetStatus {
     pub kind: &'static str,
     /// RFC3339: when a run last updated this dataset successfully (state file).
     pub last_success: Option<String>,
+    /// Tableau: the highest id archived. ArcGIS `history`: UTC epoch ms.
     pub watermark: Option<i64>,
+    /// The watermark as a time where it is one: ArcGIS `history` (everything created
+    /// before it is archived) and `logins` (the newest `last_login` archived).
+    pub watermark_time: Option<String>,
     pub newest_event: Option<String>,
     /// Hours between the newest archived event and now.
     pub lag_hours: Option<f64>,
@@ -54,16 +60,23 @@ pub struct DatasetStatus {
     pub last_partition: Option<String>,
     /// Ids the source purged before we copied them.
     pub purged: Option<PurgeGap>,
+    /// A time span the source no longer provides and the lake does not hold (ArcGIS
+    /// history: retention passed our watermark, or the first run's start).
+    pub lost_span: Option<LostSpan>,
+    /// Worth knowing but not a gap (e.g. events the portal still has before the lake's
+    /// first day, which a backfill can still archive).
+    pub notes: Vec<String>,
     /// Event days with no partition between days that have one.
     pub empty_days: Vec<String>,
 }
 
 impl Status {
     pub fn has_gap(&self, ignore_empty_days: bool) -> bool {
-        self.sources
-            .iter()
-            .flat_map(|s| &s.datasets)
-            .any(|d| d.purged.is_some() || (!ignore_empty_days && !d.empty_days.is_empty()))
+        self.sources.iter().flat_map(|s| &s.datasets).any(|d| {
+            d.purged.is_some()
+                || d.lost_span.is_some()
+                || (!ignore_empty_days && !d.empty_days.is_empty())
+        })
     }
 
     pub fn is_any_unreachable(&self) -> bool {
@@ -93,10 +106,10 @@ impl Status {
         }
         let _ = writeln!(
             out,
-            "\n{:<38} {:>12} {:>6} {:>14} {:>21} {:>8}  partitions",
+            "\n{:<38} {:>12} {:>6} {:>21} {:>21} {:>8}  partitions",
             "source/dataset", "rows", "parts", "watermark", "newest event", "lag h"
         );
-        let mut problems = Vec::new();
+        let (mut problems, mut notes) = (Vec::new(), Vec::new());
         for source in &self.sources {
             if let Some(why) = &source.unreachable {
                 problems.push(format!("source {} UNREACHABLE: {why}", source.name));
@@ -109,16 +122,23 @@ impl Status {
                 };
                 let _ = writeln!(
                     out,
-                    "{name:<38} {:>12} {:>6} {:>14} {:>21} {:>8}  {span}",
+                    "{name:<38} {:>12} {:>6} {:>21} {:>21} {:>8}  {span}",
                     d.lake_rows,
                     d.lake_partitions,
-                    d.watermark.map_or("-".into(), |w| w.to_string()),
+                    d.watermark_time
+                        .clone()
+                        .or(d.watermark.map(|w| w.to_string()))
+                        .unwrap_or_else(|| "-".into()),
                     d.newest_event.as_deref().unwrap_or("-"),
                     d.lag_hours.map_or("-".into(), |h| format!("{h:.1}")),
                 );
                 if let Some(gap) = &d.purged {
                     problems.push(format!("GAP {name}: {}", gap.describe()));
                 }
+                if let Some(span) = &d.lost_span {
+                    problems.push(format!("GAP {name}: {}", span.describe()));
+                }
+                notes.extend(d.notes.iter().map(|n| format!("note {name}: {n}")));
                 if !d.empty_days.is_empty() {
                     problems.push(format!(
                         "GAP {name}: no rows on {} day(s) between days with rows: {}",
@@ -132,7 +152,7 @@ impl Status {
         if problems.is_empty() {
             out.push_str("coverage: no gaps found\n");
         }
-        for p in problems {
+        for p in problems.iter().chain(&notes) {
             let _ = writeln!(out, "{p}");
         }
         out
@@ -145,46 +165,10 @@ pub async fn status(pipeline: &Pipeline) -> Result<Status, crate::load::LoadErro
     let store = StateStore::new(&layout);
     let now_us = Utc::now().timestamp_micros();
     let mut sources = Vec::new();
-    for source in tableau_sources(pipeline) {
-        let state = store.load(&source.name).unwrap_or_else(|e| {
-            tracing::warn!(source = %source.name, error = %e, "state file unreadable; reporting without it");
-            Default::default()
-        });
-        let mut datasets = Vec::new();
-        let as_source = crate::config::Source::Tableau(source.clone());
-        for dataset in selected_datasets(&as_source, &[]) {
-            let is_event = tableau::table_spec(dataset, source.include_incomplete_jobs)
-                .is_some_and(|s| matches!(s.kind, TableKind::Event { .. }));
-            let partitions = list_partitions(&layout, &source.name, dataset)?;
-            let ds = state.datasets.get(dataset);
-            let newest_us = ds.and_then(|d| d.max_event_time_us);
-            datasets.push(DatasetStatus {
-                name: dataset.to_string(),
-                kind: if is_event { "event" } else { "snapshot" },
-                last_success: ds.map(|d| d.updated_at.clone()).filter(|u| !u.is_empty()),
-                watermark: ds.and_then(|d| d.watermark_key),
-                newest_event: newest_us.map(|t| format_us(Some(t))),
-                lag_hours: newest_us.map(|t| (now_us - t) as f64 / 3.6e9),
-                lake_rows: partitions.iter().map(|p| p.rows).sum(),
-                lake_partitions: partitions.len(),
-                first_partition: partitions.first().map(|p| p.name.clone()),
-                last_partition: partitions.last().map(|p| p.name.clone()),
-                purged: None,
-                empty_days: if is_event {
-                    empty_days(partitions.iter().map(|p| p.name.as_str()))
-                } else {
-                    Vec::new()
-                },
-            });
-        }
-        let unreachable = match source_gaps(source, &state, &mut datasets).await {
-            Ok(()) => None,
-            Err(e) => Some(error_chain(&e)),
-        };
-        sources.push(SourceStatus {
-            name: source.name.clone(),
-            unreachable,
-            datasets,
+    for source in &pipeline.sources {
+        sources.push(match source {
+            Source::Tableau(t) => tableau_status(t, &layout, &store, now_us).await?,
+            Source::Arcgis(a) => arcgis_status(pipeline, a, &layout, &store, now_us).await?,
         });
     }
     Ok(Status {
@@ -201,6 +185,75 @@ pub async fn status(pipeline: &Pipeline) -> Result<Status, crate::load::LoadErro
         running: holders(&layout),
         sources,
     })
+}
+
+async fn tableau_status(
+    source: &crate::config::TableauSource,
+    layout: &LakeLayout,
+    store: &StateStore,
+    now_us: i64,
+) -> Result<SourceStatus, crate::load::LoadError> {
+    let state = load_state(store, &source.name);
+    let mut datasets = Vec::new();
+    let as_source = Source::Tableau(source.clone());
+    for dataset in selected_datasets(&as_source, &[]) {
+        let is_event = tableau::table_spec(dataset, source.include_incomplete_jobs)
+            .is_some_and(|s| matches!(s.kind, TableKind::Event { .. }));
+        let partitions = list_partitions(layout, &source.name, dataset)?;
+        let ds = state.datasets.get(dataset);
+        let mut status = lake_status(dataset, is_event, &partitions, ds, now_us);
+        status.watermark = ds.and_then(|d| d.watermark_key);
+        datasets.push(status);
+    }
+    let unreachable = match source_gaps(source, &state, &mut datasets).await {
+        Ok(()) => None,
+        Err(e) => Some(error_chain(&e)),
+    };
+    Ok(SourceStatus {
+        name: source.name.clone(),
+        unreachable,
+        datasets,
+    })
+}
+
+/// A state file that cannot be read is reported without (status must still answer).
+pub(super) fn load_state(store: &StateStore, source: &str) -> SourceState {
+    store.load(source).unwrap_or_else(|e| {
+        tracing::warn!(source, error = %e, "state file unreadable; reporting without it");
+        Default::default()
+    })
+}
+
+/// What the lake and the state file say of one dataset (no watermark, no source facts).
+pub(super) fn lake_status(
+    dataset: &str,
+    is_event: bool,
+    partitions: &[crate::load::PartitionInfo],
+    ds: Option<&DatasetState>,
+    now_us: i64,
+) -> DatasetStatus {
+    let newest_us = ds.and_then(|d| d.max_event_time_us);
+    DatasetStatus {
+        name: dataset.to_string(),
+        kind: if is_event { "event" } else { "snapshot" },
+        last_success: ds.map(|d| d.updated_at.clone()).filter(|u| !u.is_empty()),
+        watermark: None,
+        watermark_time: None,
+        newest_event: newest_us.map(|t| format_us(Some(t))),
+        lag_hours: newest_us.map(|t| (now_us - t) as f64 / 3.6e9),
+        lake_rows: partitions.iter().map(|p| p.rows).sum(),
+        lake_partitions: partitions.len(),
+        first_partition: partitions.first().map(|p| p.name.clone()),
+        last_partition: partitions.last().map(|p| p.name.clone()),
+        purged: None,
+        lost_span: None,
+        notes: Vec::new(),
+        empty_days: if is_event {
+            empty_days(partitions.iter().map(|p| p.name.as_str()))
+        } else {
+            Vec::new()
+        },
+    }
 }
 
 async fn source_gaps(
@@ -251,7 +304,7 @@ fn empty_days<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
         .collect()
 }
 
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut cause = error.source();
     while let Some(c) = cause {

@@ -2,6 +2,7 @@
 //! area; `support` holds shared fixtures.
 
 mod arcgis;
+mod arcgis_ops;
 mod arcgis_pipeline;
 mod backfill;
 mod cli_errors;

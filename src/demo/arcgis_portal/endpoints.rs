@@ -84,9 +84,13 @@ impl State {
         let from = p("fromDate").parse().unwrap_or(i64::MIN);
         let to = p("toDate").parse().unwrap_or(i64::MAX);
         let num = p("num").parse::<usize>().unwrap_or(25).clamp(1, 100);
-        let (ignore_filters, repeat) = {
+        let (ignore_filters, repeat, retained_from) = {
             let inner = self.lock();
-            (inner.ignore_filters, inner.repeat_next_key)
+            (
+                inner.ignore_filters,
+                inner.repeat_next_key,
+                inner.retained_from,
+            )
         };
         let list =
             |name: &str| -> Vec<&str> { p(name).split(',').filter(|s| !s.is_empty()).collect() };
@@ -106,6 +110,7 @@ impl State {
             .filter(|e| p("all") == "true" || e["idType"] == "a")
             // toDate inclusive here: the real one is undocumented, so the client trims.
             .filter(|e| (from..=to).contains(&e["created"].as_i64().unwrap_or_default()))
+            .filter(|e| e["created"].as_i64().unwrap_or_default() >= retained_from)
             .filter(|e| {
                 ignore_filters
                     || filters.iter().all(|(field, wanted)| {

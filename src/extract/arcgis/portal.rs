@@ -203,6 +203,33 @@ impl ArcgisPortal {
             .ok_or_else(|| page_error("check: one history page", "no `items` array"))
     }
 
+    /// `created` (UTC epoch ms) of the oldest event the portal still returns: one page of
+    /// one event, `sortOrder=asc` from epoch 0, no filters (retention is a property of
+    /// the whole history). Retention is undocumented (reference §1.6), so this is the
+    /// only way to learn where it starts. `None`: the portal returns no events at all.
+    pub async fn oldest_event_ms(&self) -> Result<Option<i64>, ArcgisError> {
+        let url = format!("{}/portals/{}/history", self.rest_root, self.cfg.org_id);
+        let to_ms = chrono::Utc::now().timestamp_millis();
+        let params = vec![
+            ("all".to_string(), "true".to_string()),
+            ("f".into(), "json".into()),
+            ("num".into(), "1".into()),
+            ("sortOrder".into(), "asc".into()),
+            ("fromDate".into(), "0".into()),
+            ("toDate".into(), to_ms.to_string()),
+        ];
+        let context = "oldest history event (sortOrder=asc from epoch 0)";
+        let page = self.get(&url, params, context).await?;
+        let items = page
+            .get("items")
+            .and_then(Value::as_array)
+            .ok_or_else(|| page_error(context, "no `items` array"))?;
+        Ok(items
+            .iter()
+            .filter_map(|item| item.get("created").and_then(Value::as_i64))
+            .min())
+    }
+
     /// `check --connect`: the first users page (one member). Returns the org's `total`.
     pub async fn check_users(&self) -> Result<i64, ArcgisError> {
         let url = format!("{}/portals/{}/users", self.rest_root, self.cfg.org_id);

@@ -4,6 +4,7 @@
 //! One token and one HTTP client per run, shared by the three datasets; the users are
 //! read once and feed both `users` and `logins`.
 
+pub mod backfill;
 mod history;
 mod logins;
 
