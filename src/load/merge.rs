@@ -45,33 +45,27 @@ struct KeyCache {
 /// Keys accepted since the partition opened: 8 bytes a row, no hashing in order.
 #[derive(Debug, Default)]
 struct FreshKeys {
-    keys: Vec<i64>,
-    /// `keys[..sorted]` is sorted; the tail is in arrival order.
-    sorted: usize,
+    /// Keys that arrived in increasing order: sorted, so a lookup is a binary search.
+    in_order: Vec<i64>,
+    /// Keys that arrived below the largest one so far (heap pages are filled slightly
+    /// out of id order, a scan may restart): few, hashed. Keeping one sorted Vec
+    /// instead would cost an insert in the middle or a re-sort per such key, which
+    /// `usagelake bench` showed going quadratic (a 1M-row run took minutes).
+    late: HashSet<i64>,
 }
 
 impl FreshKeys {
     /// Adds `k` unless present; returns whether it was new.
     fn insert(&mut self, k: i64) -> bool {
-        let is_in_order =
-            self.sorted == self.keys.len() && self.keys.last().is_none_or(|&last| k > last);
-        if is_in_order {
-            self.sorted += 1;
-        } else if self.contains(k) {
-            return false;
+        match self.in_order.last() {
+            Some(&last) if k <= last => {
+                self.in_order.binary_search(&k).is_err() && self.late.insert(k)
+            }
+            _ => {
+                self.in_order.push(k);
+                true
+            }
         }
-        self.keys.push(k);
-        true
-    }
-
-    fn contains(&mut self, k: i64) -> bool {
-        if self.sorted < self.keys.len() {
-            // Nearly sorted input: pdqsort is close to linear here, and it happens only
-            // when a key arrives out of order.
-            self.keys.sort_unstable();
-            self.sorted = self.keys.len();
-        }
-        self.keys.binary_search(&k).is_ok()
     }
 }
 
@@ -209,6 +203,6 @@ mod tests {
         assert!(fresh.insert(10));
         assert!(!fresh.insert(10));
         assert!(!fresh.insert(1));
-        assert_eq!(fresh.keys.len(), 6);
+        assert_eq!(fresh.in_order.len() + fresh.late.len(), 6);
     }
 }

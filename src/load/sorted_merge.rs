@@ -23,7 +23,7 @@ const READ_ROWS: usize = 4096;
 /// Rows per output chunk handed to the Parquet writer.
 const CHUNK_ROWS: usize = 8192;
 /// Raw bytes per output row group, as in the writer (`PARTITION_BUFFER_BYTES`).
-const ROW_GROUP_BYTES: usize = 32 << 20;
+const ROW_GROUP_BYTES: usize = 24 << 20;
 
 /// One sorted run: a row group being read batch by batch.
 struct Run {
