@@ -22,6 +22,8 @@ pub struct RunSummary {
 pub struct SourceSummary {
     pub name: String,
     pub datasets: Vec<DatasetSummary>,
+    /// Derived datasets rebuilt after the extract, with the resolution report.
+    pub transform: Option<crate::transform::TransformSummary>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -79,6 +81,11 @@ impl RunSummary {
                         );
                     }
                 }
+            }
+        }
+        for source in &self.sources {
+            if let Some(t) = &source.transform {
+                let _ = write!(out, "\n{}", t.to_text(&source.name));
             }
         }
         out
