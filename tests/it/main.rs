@@ -4,6 +4,7 @@
 mod arcgis;
 mod cli_errors;
 mod crash;
+mod enrich;
 mod pgcluster;
 mod support;
 mod tableau_run;
