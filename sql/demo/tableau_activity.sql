@@ -9,7 +9,6 @@ DECLARE
   -- 2^31 - 1000: ids cross the int4 range after the first 999 rows, as on servers whose
   -- id column was widened in 2022.2 (reference §6b.5).
   id_base constant bigint := 2147482648;
-  ds_urls text[] := ARRAY(SELECT repository_url FROM datasources WHERE parent_workbook_id IS NULL ORDER BY id);
   agents constant text[] := ARRAY[
     'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36',
     'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36',
@@ -31,6 +30,11 @@ BEGIN
     (SELECT count(*) FROM users u WHERE u.site_id = v.site_id) AS n_site
   FROM demo_views v JOIN demo_workbooks w ON w.id = v.workbook_id JOIN sites s ON s.id = v.site_id;
   n_pool := (SELECT count(*) FROM demo_pool);
+  -- Published data sources per site: a request opens one of its own site's sources (a
+  -- site-3 source URL in a site-1 request would be a cross-site reference no server makes).
+  CREATE TEMP TABLE demo_site_ds ON COMMIT DROP AS
+  SELECT site_id, array_agg(repository_url ORDER BY id) AS urls
+  FROM datasources WHERE parent_workbook_id IS NULL GROUP BY site_id;
 
   CREATE TEMP TABLE demo_actor ON COMMIT DROP AS
   SELECT u.site_id, (row_number() OVER (PARTITION BY u.site_id ORDER BY u.id) - 1)::int AS k, u.id AS user_id,
@@ -70,10 +74,11 @@ BEGIN
     OFFSET 0) r  -- a fence: computed once per row, not once per reference above
   JOIN demo_pool p ON p.k = r.vk
   JOIN demo_actor a ON a.site_id = p.site_id AND a.k = r.ur % p.n_site
+  JOIN demo_site_ds sd ON sd.site_id = p.site_id
   CROSS JOIN LATERAL (SELECT CASE WHEN p.ns = '' THEN '' ELSE '/t/' || p.ns END AS pre,
     '10.' || (20 + a.user_id % 8) || '.' || (a.user_id * 7 % 250) || '.' || (1 + a.user_id % 200) AS ip,
     upper(md5(a.user_id || p.wb || date_trunc('hour', r.created_at))) || '-1:0' AS vs,
-    ds_urls[1 + r.i % cardinality(ds_urls)] AS ds OFFSET 0) c
+    sd.urls[1 + r.i % cardinality(sd.urls)] AS ds OFFSET 0) c
   CROSS JOIN LATERAL (SELECT '/vizql' || c.pre || '/w/' || p.wb || '/v/' || p.sheet AS vizql_base,
     p.wb || '/' || p.sheet AS sheet_ref, c.pre || '/views/' || p.wb || '/' || p.sheet AS views_base) b
   CROSS JOIN LATERAL (SELECT
@@ -247,7 +252,7 @@ BEGIN
     CASE WHEN s = 7 THEN (SELECT min(user_id) FROM demo_actor) ELSE a.user_id END, NULL
   FROM generate_series(1, 40) s JOIN demo_actor a ON a.site_id = 1 + s % 3 AND a.k = s % a.n_site;
 
-  DROP TABLE demo_workbooks, demo_views, demo_pool, demo_actor;
+  DROP TABLE demo_workbooks, demo_views, demo_pool, demo_actor, demo_site_ds;
   ANALYZE;
 END
 $fn$;

@@ -53,6 +53,9 @@ pub use partition::{
 };
 pub use recover::{end_run, recover, RecoveryReport};
 pub use writer::DatasetWriter;
+// For the transform stage, which replaces whole partitions with the same encoding choices.
+pub(crate) use parquet_io::{writer_properties, SortSpec};
+pub(crate) use recover::ensure_staging_dir;
 
 use error::IoContext;
 

@@ -241,16 +241,59 @@ async fn backfill_days(
             })
             .collect();
         datasets.extend(skipped_summaries(pipeline, name, &request.datasets));
+        let transform = match outcome {
+            Ok(()) => rebuild_backfilled(pipeline, name, request, layout, run_id, &datasets)?,
+            Err(_) => None,
+        };
+        if let Some(t) = &transform {
+            crate::pipeline::tableau::set_resolution_rate(&mut datasets, t);
+        }
         sources.push(SourceSummary {
             name: name.to_string(),
             datasets,
+            transform,
         });
     }
     outcome?;
     // Done: the next identical command starts afresh (the ledger keeps the record).
     let _ = fsutil::remove_file_if_exists(&checkpoint_path);
-    // Derived partitions (enrichment) for the range are rebuilt by the post-run step.
     Ok(())
+}
+
+/// The derived datasets (issue 5) of a Tableau source for every day of the range, once
+/// its raw days are all in: they must stay consistent with the raw partitions. Only the
+/// range's partitions are touched, like the backfill itself.
+fn rebuild_backfilled(
+    pipeline: &Pipeline,
+    source_name: &str,
+    request: &BackfillRequest,
+    layout: &LakeLayout,
+    run_id: &str,
+    datasets: &[DatasetSummary],
+) -> Result<Option<crate::transform::TransformSummary>, RunError> {
+    let is_tableau = tableau_sources(pipeline).any(|s| s.name == source_name);
+    let has_requests = datasets
+        .iter()
+        .any(|d| d.name == "http_requests" && d.skipped.is_none());
+    if !is_tableau || !has_requests {
+        return Ok(None);
+    }
+    let rebuild = crate::transform::RebuildRequest {
+        layout,
+        source: source_name,
+        run_id,
+        tz: pipeline.time_zone,
+        compression: pipeline.output.compression,
+        row_group_rows: pipeline.output.row_group_rows,
+        event_dates: days_of(request.range).into_iter().collect(),
+        snapshot_dates: Default::default(),
+    };
+    crate::transform::rebuild(&rebuild)
+        .map(Some)
+        .map_err(|e| RunError::Transform {
+            source_name: source_name.to_string(),
+            source: e,
+        })
 }
 
 /// One day, every selected event dataset of every source. Its own connection and

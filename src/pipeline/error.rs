@@ -67,6 +67,12 @@ pub enum RunError {
     },
     #[error("dataset `{dataset}` is not in any source of this pipeline (known: {known})")]
     UnknownDataset { dataset: String, known: String },
+    #[error("source `{source_name}`: rebuilding the enriched datasets failed")]
+    Transform {
+        source_name: String,
+        #[source]
+        source: crate::transform::TransformError,
+    },
     #[error("interrupted")]
     Interrupted,
     #[error(transparent)]

@@ -234,6 +234,7 @@ mod tests {
                 name: "http_requests".into(),
                 ..Default::default()
             }],
+            transform: None,
         }];
         let batch = to_batch(&LedgerEntry {
             sources: &ok,

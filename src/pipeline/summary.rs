@@ -22,6 +22,8 @@ pub struct RunSummary {
 pub struct SourceSummary {
     pub name: String,
     pub datasets: Vec<DatasetSummary>,
+    /// Derived datasets rebuilt after the extract, with the resolution report.
+    pub transform: Option<crate::transform::TransformSummary>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -90,6 +92,9 @@ impl RunSummary {
                 for warning in &d.warnings {
                     let _ = writeln!(out, "WARNING {}/{}: {warning}", source.name, d.name);
                 }
+            }
+            if let Some(t) = &source.transform {
+                let _ = write!(out, "\n{}", t.to_text(&source.name));
             }
         }
         out

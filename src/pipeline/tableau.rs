@@ -69,7 +69,7 @@ pub(crate) async fn run_tableau(
         source_name: name.clone(),
         source: e,
     })?;
-    let run_date = Utc::now().with_timezone(&pipeline.time_zone).date_naive();
+    let run_date = snapshot_date_today(pipeline.time_zone);
 
     let mut datasets = Vec::new();
     let wanted = selected_datasets(&Source::Tableau(source.clone()), &request.datasets)
@@ -146,7 +146,74 @@ pub(crate) async fn run_tableau(
         .finish()
         .await
         .map_err(session_error("closing the snapshot transaction"))?;
-    Ok(SourceSummary { name, datasets })
+    let transform = rebuild_derived(
+        pipeline, source, request, layout, run_id, run_date, &datasets,
+    )?;
+    set_resolution_rate(&mut datasets, &transform);
+    Ok(SourceSummary {
+        name,
+        datasets,
+        transform: Some(transform),
+    })
+}
+
+/// The ledger charts enrichment health next to the raw dataset it enriches.
+pub(crate) fn set_resolution_rate(
+    datasets: &mut [DatasetSummary],
+    transform: &crate::transform::TransformSummary,
+) {
+    for d in datasets.iter_mut().filter(|d| d.name == "http_requests") {
+        d.resolution_rate = Some(transform.resolution.resolved_share);
+    }
+}
+
+/// Today in the pipeline's zone: the snapshot date of this run. `USAGELAKE_TODAY=YYYY-MM-DD`
+/// overrides it; it exists for tests that need two runs on two snapshot dates (a rename
+/// between snapshots) and is never set in production.
+fn snapshot_date_today(tz: chrono_tz::Tz) -> NaiveDate {
+    std::env::var("USAGELAKE_TODAY")
+        .ok()
+        .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+        .unwrap_or_else(|| Utc::now().with_timezone(&tz).date_naive())
+}
+
+/// Rebuilds `requests_enriched` and the seed datasets for what this run wrote (issue 5):
+/// the event dates of `http_requests`, the days of a `--from/--to` range, today's snapshots.
+fn rebuild_derived(
+    pipeline: &Pipeline,
+    source: &TableauSource,
+    request: &RunRequest,
+    layout: &LakeLayout,
+    run_id: &str,
+    run_date: NaiveDate,
+    datasets: &[DatasetSummary],
+) -> Result<crate::transform::TransformSummary, RunError> {
+    let mut event_dates = std::collections::BTreeSet::new();
+    for d in datasets.iter().filter(|d| d.name == "http_requests") {
+        event_dates.extend(d.partitions.keys().filter_map(|p| {
+            NaiveDate::parse_from_str(p.strip_prefix("event_date=")?, "%Y-%m-%d").ok()
+        }));
+    }
+    if let Some(range) = request.range {
+        event_dates.extend(range.from.iter_days().take_while(|d| *d <= range.to));
+    }
+    let wrote_snapshots = datasets.iter().any(|d| {
+        d.skipped.is_none() && d.partitions.keys().any(|p| p.starts_with("snapshot_date="))
+    });
+    let rebuild = crate::transform::RebuildRequest {
+        layout,
+        source: &source.name,
+        run_id,
+        tz: pipeline.time_zone,
+        compression: pipeline.output.compression,
+        row_group_rows: pipeline.output.row_group_rows,
+        event_dates,
+        snapshot_dates: wrote_snapshots.then_some(run_date).into_iter().collect(),
+    };
+    crate::transform::rebuild(&rebuild).map_err(|e| RunError::Transform {
+        source_name: source.name.clone(),
+        source: e,
+    })
 }
 
 struct DatasetRun<'a> {

@@ -1,6 +1,30 @@
 //! Transform stage: turns raw extracted tables into the datasets analysts read.
 //!
-//! `content` owns the rules that map an `http_requests` row to the view, workbook or data
-//! source it is about (issue 5); the joins that use its lookup keys live next to it.
+//! - `content`: the rules that map an `http_requests` row to the view, workbook or data
+//!   source it is about; `content_index`: the per-site lookup of their keys.
+//! - `snapshots`: the point-in-time rule (which dimension snapshot is in force on a date);
+//!   `dims`: the dimension tables built from those snapshots.
+//! - `enrich`: `requests_enriched`; `seeds`: `logins`, `usage_daily`, `extracts_workbooks`;
+//!   `report`: the resolution report.
+//! - `rebuild`: which partitions to rebuild after a run, one day at a time; `lake`: reading
+//!   partitions and replacing derived ones atomically.
+//! - `bridge`: the only module that converts between arrow-rs and polars.
 
+pub mod bridge;
+mod columns;
 pub mod content;
+mod content_index;
+mod dims;
+mod enrich;
+mod error;
+mod lake;
+mod rebuild;
+mod report;
+mod seeds;
+mod snapshots;
+
+pub use enrich::enriched_schema;
+pub use error::TransformError;
+pub use rebuild::{rebuild, RebuildRequest, TransformSummary};
+pub use report::{ResolutionReport, UnresolvedValue};
+pub use snapshots::snapshot_in_force;

@@ -59,7 +59,11 @@ pub(crate) async fn run_arcgis(
             .map(str::to_string)
             .collect();
     if wanted.is_empty() {
-        return Ok(SourceSummary { name, datasets });
+        return Ok(SourceSummary {
+            name,
+            datasets,
+            transform: None,
+        });
     }
     let portal = Arc::new(connect(source).await?);
     let ctx = ArcgisRun {
@@ -97,7 +101,11 @@ pub(crate) async fn run_arcgis(
         summary.seconds = started.elapsed().as_secs_f64();
         datasets.push(summary);
     }
-    Ok(SourceSummary { name, datasets })
+    Ok(SourceSummary {
+        name,
+        datasets,
+        transform: None,
+    })
 }
 
 /// Resolves the credentials and mints the first token, so a bad password fails the
