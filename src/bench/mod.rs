@@ -235,6 +235,8 @@ database = "{DATABASE}"
 user = "postgres"
 sslmode = "disable"
 datasets = ["http_requests"]
+# The peers copy raw rows only; enrichment is timed separately (README, Performance).
+enrich = false
 "#,
         lake.display()
     );

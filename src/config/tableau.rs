@@ -44,6 +44,9 @@ pub struct TableauSource {
     pub lookback: Duration,
     /// background_jobs: archive jobs that have not completed yet. Default false.
     pub include_incomplete_jobs: bool,
+    /// Rebuild the derived datasets (`requests_enriched`, `logins`, `usage_daily`,
+    /// `extracts_workbooks`) after each run. Default true.
+    pub enrich: bool,
     /// Connect timeout. Default 10 s.
     pub connect_timeout: Duration,
 }
@@ -62,6 +65,7 @@ pub(super) const KIND: SourceKind = SourceKind {
         "batch_rows",
         "lookback_minutes",
         "include_incomplete_jobs",
+        "enrich",
         "connect_timeout_seconds",
     ],
     forbidden: &[ForbiddenKey {
@@ -92,6 +96,7 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
     let batch_rows = t.integer(p, "batch_rows", 1..=MAX_BATCH_ROWS as i64);
     let lookback_minutes = t.integer(p, "lookback_minutes", 0..=i64::MAX);
     let include_incomplete_jobs = t.boolean(p, "include_incomplete_jobs");
+    let enrich = t.boolean(p, "enrich");
     let connect_timeout = t.integer(
         p,
         "connect_timeout_seconds",
@@ -115,6 +120,7 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
                 .saturating_mul(60),
         ),
         include_incomplete_jobs: include_incomplete_jobs.unwrap_or(false),
+        enrich: enrich.unwrap_or(true),
         connect_timeout: Duration::from_secs(
             connect_timeout.map_or(DEFAULT_CONNECT_TIMEOUT_SECONDS, |s| s as u64),
         ),

@@ -271,7 +271,7 @@ fn rebuild_backfilled(
     run_id: &str,
     datasets: &[DatasetSummary],
 ) -> Result<Option<crate::transform::TransformSummary>, RunError> {
-    let is_tableau = tableau_sources(pipeline).any(|s| s.name == source_name);
+    let is_tableau = tableau_sources(pipeline).any(|s| s.name == source_name && s.enrich);
     let has_requests = datasets
         .iter()
         .any(|d| d.name == "http_requests" && d.skipped.is_none());

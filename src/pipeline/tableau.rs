@@ -146,14 +146,19 @@ pub(crate) async fn run_tableau(
         .finish()
         .await
         .map_err(session_error("closing the snapshot transaction"))?;
-    let transform = rebuild_derived(
-        pipeline, source, request, layout, run_id, run_date, &datasets,
-    )?;
-    set_resolution_rate(&mut datasets, &transform);
+    let transform = if source.enrich {
+        let transform = rebuild_derived(
+            pipeline, source, request, layout, run_id, run_date, &datasets,
+        )?;
+        set_resolution_rate(&mut datasets, &transform);
+        Some(transform)
+    } else {
+        None
+    };
     Ok(SourceSummary {
         name,
         datasets,
-        transform: Some(transform),
+        transform,
     })
 }
 

@@ -210,3 +210,19 @@ fn an_unreadable_file_is_one_problem() {
         (0, path)
     );
 }
+
+#[test]
+fn enrich_defaults_to_true_and_can_be_switched_off() {
+    let text = "[output]\nroot = \"lake\"\n\n[[sources]]\nname = \"t\"\nkind = \"tableau\"\nhost = \"h\"\nenrich = false\n";
+    let pipeline = crate::config::parse_pipeline(text, std::path::Path::new("p.toml")).unwrap();
+    let crate::config::Source::Tableau(t) = &pipeline.sources[0] else {
+        panic!("tableau")
+    };
+    assert!(!t.enrich);
+    let text = text.replace("enrich = false\n", "");
+    let pipeline = crate::config::parse_pipeline(&text, std::path::Path::new("p.toml")).unwrap();
+    let crate::config::Source::Tableau(t) = &pipeline.sources[0] else {
+        panic!("tableau")
+    };
+    assert!(t.enrich);
+}
