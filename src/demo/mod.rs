@@ -150,9 +150,20 @@ fn report(summary: &RunSummary, out: &Path, seconds: f64) -> anyhow::Result<Stri
         }
     }
     let root = layout.root.display();
+    // Event rows only ever add; a snapshot rewritten the same day replaces itself, so
+    // "new" counts event partitions alone (a second demo on the same --out shows 0).
+    let (mut new_events, mut snapshot_rows) = (0, 0);
+    for dataset in summary.sources.iter().flat_map(|s| &s.datasets) {
+        for (partition, rows) in &dataset.partitions {
+            if partition.starts_with("event_date=") {
+                new_events += rows;
+            } else {
+                snapshot_rows += rows;
+            }
+        }
+    }
     text.push_str(&format!(
-        "\nWrote {} new rows; the lake holds {partitions} partitions under {root} ({seconds:.1} s in all).\n",
-        summary.rows_written()
+        "\nAdded {new_events} new event rows and wrote {snapshot_rows} snapshot rows; the lake holds {partitions} partitions under {root} ({seconds:.1} s in all).\n"
     ));
     text.push_str(&format!(
         "Try: duckdb -c \"SELECT event_date, count(*) AS requests FROM read_parquet('{root}/tableau_demo/http_requests/**/*.parquet', hive_partitioning=true) GROUP BY 1 ORDER BY 1\"\n"
