@@ -109,7 +109,7 @@ async fn demo_run(
         portal.url()
     ));
     let pipeline = demo_pipeline(&args.out, cluster.port(), portal)?;
-    pipeline_file::write(&args.out, DEMO_PIPELINE, cluster.port())?;
+    pipeline_file::write(&args.out, DEMO_PIPELINE, cluster.port(), portal.url())?;
     let summary = run_pipeline(&pipeline, &RunRequest::default(), progress).await?;
     Ok(summary)
 }
