@@ -10,7 +10,6 @@ use toml::de::DeValue;
 
 use super::document::{ForbiddenKey, SourceKind};
 use super::parse::{Problems, Table};
-use super::suggest::did_you_mean;
 use super::{arcgis_auth, Source};
 use crate::extract::arcgis::{
     ArcgisSourceConfig, HistoryFilters, SortOrder, DATASETS, DEFAULT_USER_FIELDS,
@@ -248,41 +247,13 @@ fn org_id(p: &mut Problems, t: &Table) -> Option<String> {
 }
 
 fn datasets(p: &mut Problems, t: &Table, platform: ArcgisPlatform) -> Option<Vec<String>> {
-    let listed = t.string_list(p, "datasets")?;
-    if listed.is_empty() {
-        let hint = Some("remove `datasets` to archive every dataset".to_owned());
-        let span = t.span("datasets");
-        p.report(
-            span.as_ref(),
-            t.key("datasets"),
-            "must list at least one dataset",
-            hint,
-        );
-        return None;
-    }
-    let mut chosen: Vec<String> = Vec::with_capacity(listed.len());
-    for (i, (dataset, span)) in listed.into_iter().enumerate() {
-        let key = format!("{}[{i}]", t.key("datasets"));
-        let (message, hint) = if !DATASETS.contains(&dataset) {
-            let known = format!("known datasets: {}", DATASETS.join(", "));
-            let hint = match did_you_mean(dataset, DATASETS) {
-                Some(guess) => format!("{guess} {known}"),
-                None => known,
-            };
-            (format!("unknown dataset \"{dataset}\""), Some(hint))
-        } else if dataset == "history" && !platform.has_history() {
+    super::datasets::dataset_list(p, t, DATASETS, |dataset| {
+        (dataset == "history" && !platform.has_history()).then(|| {
             let message = "ArcGIS Enterprise has no org history endpoint (Online only)";
             let hint = "remove \"history\": `logins` records sign-ins from users' lastLogin";
             (message.to_owned(), Some(hint.to_owned()))
-        } else if chosen.iter().any(|seen| seen == dataset) {
-            (format!("dataset \"{dataset}\" is listed twice"), None)
-        } else {
-            chosen.push(dataset.to_owned());
-            continue;
-        };
-        p.report(Some(&span), key, message, hint);
-    }
-    Some(chosen)
+        })
+    })
 }
 
 /// A history filter: values are joined with commas into one request parameter, so a

@@ -7,6 +7,7 @@
 
 mod arcgis;
 mod arcgis_auth;
+mod datasets;
 mod document;
 mod error;
 mod parse;

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use super::document::{ForbiddenKey, SourceKind};
 use super::parse::{Problems, Table};
-use super::suggest::did_you_mean;
 use super::{SecretRef, Source, SslMode};
 use crate::extract::tableau::DATASETS;
 
@@ -156,47 +155,5 @@ fn password(p: &mut Problems, t: &Table, base_dir: &Path) -> Option<SecretRef> {
 }
 
 fn datasets(p: &mut Problems, t: &Table) -> Option<Vec<String>> {
-    let listed = t.string_list(p, "datasets")?;
-    let is_empty_array = t
-        .value("datasets")
-        .and_then(|value| value.get_ref().as_array())
-        .is_some_and(|items| items.is_empty());
-    if is_empty_array {
-        let span = t.span("datasets");
-        let hint = Some("remove `datasets` to archive every dataset".to_owned());
-        p.report(
-            span.as_ref(),
-            t.key("datasets"),
-            "must list at least one dataset",
-            hint,
-        );
-        return None;
-    }
-    let mut chosen: Vec<String> = Vec::with_capacity(listed.len());
-    for (i, (dataset, span)) in listed.into_iter().enumerate() {
-        let key = format!("{}[{i}]", t.key("datasets"));
-        if !DATASETS.contains(&dataset) {
-            let known = format!("known datasets: {}", DATASETS.join(", "));
-            let hint = match did_you_mean(dataset, DATASETS) {
-                Some(guess) => format!("{guess} {known}"),
-                None => known,
-            };
-            p.report(
-                Some(&span),
-                key,
-                format!("unknown dataset \"{dataset}\""),
-                Some(hint),
-            );
-        } else if chosen.iter().any(|seen| seen == dataset) {
-            p.report(
-                Some(&span),
-                key,
-                format!("dataset \"{dataset}\" is listed twice"),
-                None,
-            );
-        } else {
-            chosen.push(dataset.to_owned());
-        }
-    }
-    Some(chosen)
+    super::datasets::dataset_list(p, t, DATASETS, |_| None)
 }
