@@ -20,8 +20,13 @@ pub struct UsageError(pub String);
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let show_progress = !cli.output.quiet && cli.output.log_format == LogFormat::Text;
     let progress = Progress::new(show_progress);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread for all async work: tokio-postgres hands every socket read (~8 KB) from
+    // its connection task to the COPY decoder, and on a multi-threaded runtime each
+    // hand-off is a cross-core wake-up (~50k per 1M requests). On one thread it is a
+    // task switch: `usagelake bench`, 1M rows, 1.33× → 1.04× the COPY floor. CPU-heavy
+    // stages run off this thread anyway (the Parquet writer in `spawn_blocking`,
+    // polars on its own pool).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;

@@ -1,8 +1,10 @@
 """Peer for `usagelake bench --peers`: DuckDB's postgres extension, COPY … TO … (FORMAT
 parquet, PARTITION_BY event_date) with 2 threads.
 
-The extension is downloaded by DuckDB on first use; offline that fails, and the script
-exits 3 with the reason so the bench reports "skipped" rather than a time."""
+The extension comes from PyPI when installed there (`duckdb==1.5.5
+duckdb-extension-postgres-scanner==1.5.5 duckdb-extensions`: the wheel pins the DuckDB
+version), else DuckDB downloads it on first use; offline that fails, and the script exits
+3 with the reason so the bench reports "skipped" rather than a time."""
 import argparse
 import sys
 
@@ -22,7 +24,12 @@ args = parser.parse_args()
 con = duckdb.connect()
 con.execute("SET threads = 2")
 try:
-    con.execute("INSTALL postgres")
+    try:
+        import duckdb_extensions
+
+        duckdb_extensions.import_extension("postgres_scanner", con=con)
+    except ImportError:
+        con.execute("INSTALL postgres")
     con.execute("LOAD postgres")
 except Exception as e:  # noqa: BLE001 - any failure here means "not available"
     print(f"postgres extension not installable here: {str(e).splitlines()[0]}", file=sys.stderr)

@@ -13,7 +13,7 @@ use crate::pipeline::RunError;
 
 /// Batches queued between extractor and writer. One queued batch plus the one each side
 /// holds already lets both run at once; every extra slot only adds a batch (up to
-/// `copy_binary::MAX_BATCH_WIRE_BYTES` ≈ 8 MB of wire data) to peak memory. Measured with
+/// `copy_binary::MAX_BATCH_WIRE_BYTES` ≈ 4 MB of wire data) to peak memory. Measured with
 /// `usagelake bench`: 4 → 2 saved ~35 MB of RSS and no time.
 const CHANNEL_DEPTH: usize = 2;
 

@@ -15,6 +15,11 @@ pub enum TransformError {
         partition: String,
         message: String,
     },
+    #[error("starting the transform thread: {source}")]
+    Thread {
+        #[source]
+        source: std::io::Error,
+    },
     #[error("listing {dataset}: {source}")]
     List {
         dataset: String,

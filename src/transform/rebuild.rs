@@ -58,6 +58,22 @@ pub struct TransformSummary {
 }
 
 pub fn rebuild(request: &RebuildRequest<'_>) -> Result<TransformSummary, TransformError> {
+    // polars drives its streaming engine with `tokio::task::block_in_place`, which panics
+    // on a current-thread runtime (the CLI's, see `commands::run`). A plain thread has no
+    // runtime context; the caller waits for it as it would for the work itself.
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("usagelake-transform".into())
+            .spawn_scoped(scope, || rebuild_on_this_thread(request))
+            .map_err(|source| TransformError::Thread { source })?
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+fn rebuild_on_this_thread(
+    request: &RebuildRequest<'_>,
+) -> Result<TransformSummary, TransformError> {
     let started = Instant::now();
     let catalog = SnapshotCatalog::load(request.layout, request.source)?;
     let list = |dataset: &str| -> Result<Vec<PartitionInfo>, TransformError> {
