@@ -3,8 +3,7 @@ by event date with pyarrow's dataset writer (hive folders event_date=YYYY-MM-DD)
 
 Exit 3 (with a reason on stderr) when a module is missing, so the bench can say
 "skipped" instead of failing."""
-import argparse
-import sys
+from peer_args import parse, skip
 
 try:
     import connectorx as cx
@@ -12,15 +11,9 @@ try:
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 except ImportError as e:  # the bench reports this line as the skip reason
-    print(f"module missing: {e}", file=sys.stderr)
-    sys.exit(3)
+    skip(f"module missing: {e}")
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--conn", required=True)
-parser.add_argument("--query", required=True)
-parser.add_argument("--out", required=True)
-parser.add_argument("--time-column", default="created_at")
-args = parser.parse_args()
+args = parse()
 
 # protocol=binary: ConnectorX then reads with COPY (FORMAT binary), like usagelake.
 reader = cx.read_sql(args.conn, args.query, return_type="arrow_stream",

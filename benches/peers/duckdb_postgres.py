@@ -5,21 +5,14 @@ The extension comes from PyPI when installed there (`duckdb==1.5.5
 duckdb-extension-postgres-scanner==1.5.5 duckdb-extensions`: the wheel pins the DuckDB
 version), else DuckDB downloads it on first use; offline that fails, and the script exits
 3 with the reason so the bench reports "skipped" rather than a time."""
-import argparse
-import sys
+from peer_args import parse, skip
 
 try:
     import duckdb
 except ImportError as e:
-    print(f"module missing: {e}", file=sys.stderr)
-    sys.exit(3)
+    skip(f"module missing: {e}")
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--conn", required=True)
-parser.add_argument("--query", required=True)
-parser.add_argument("--out", required=True)
-parser.add_argument("--time-column", default="created_at")
-args = parser.parse_args()
+args = parse()
 
 con = duckdb.connect()
 con.execute("SET threads = 2")
@@ -32,8 +25,7 @@ try:
         con.execute("INSTALL postgres")
     con.execute("LOAD postgres")
 except Exception as e:  # noqa: BLE001 - any failure here means "not available"
-    print(f"postgres extension not installable here: {str(e).splitlines()[0]}", file=sys.stderr)
-    sys.exit(3)
+    skip(f"postgres extension not installable here: {str(e).splitlines()[0]}")
 
 con.execute(f"ATTACH '{args.conn}' AS pg (TYPE postgres, READ_ONLY)")
 # postgres_query runs the same SELECT on the server; the date is computed in DuckDB.

@@ -25,7 +25,7 @@ const FIRST: &str = "usagelake run (empty lake)";
 const NOTHING_NEW: &str = "usagelake run again (nothing new)";
 const FLOOR_NEW: &str = "floor for the 1% new rows";
 const ONE_PERCENT: &str = "usagelake run (1% new rows)";
-const PEERS: [(&str, &str); 2] = [
+const PEERS: [(&str, &str); 4] = [
     (
         "DuckDB postgres ext → PARTITION_BY (2 threads)",
         "duckdb_postgres.py",
@@ -33,6 +33,14 @@ const PEERS: [(&str, &str); 2] = [
     (
         "ConnectorX stream → pyarrow dataset",
         "connectorx_pyarrow.py",
+    ),
+    (
+        "polars read_database → partitioned write",
+        "polars_read_database.py",
+    ),
+    (
+        "pg2parquet, one query per day, two at a time",
+        "pg2parquet_days.py",
     ),
 ];
 

@@ -14,13 +14,15 @@
 //! can run at once, also from several machines on one shared root. A backfill does not
 //! run lake recovery (another writer may be mid-compaction); the next nightly run does.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod checkpoint;
+
+use checkpoint::{backfill_source_names, checkpoint_path, load_checkpoint, save_checkpoint};
+
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use chrono::{NaiveDate, Utc};
 use futures_util::{stream, TryStreamExt};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::config::{Pipeline, Source, TableauSource};
 use crate::extract::postgres::{PgSession, ResolvedTable, TableKind};
@@ -29,7 +31,7 @@ use crate::failpoint;
 use crate::load::{fsutil, DatasetWriter, LakeLayout, Partitioning, WriterOptions};
 use crate::pipeline::arcgis::backfill::{history_sources, skipped_summaries, HistoryBackfill};
 use crate::pipeline::ledger::{self, LedgerEntry};
-use crate::pipeline::lock::{date_text, LockScope, RunLock};
+use crate::pipeline::lock::{LockScope, RunLock};
 use crate::pipeline::plan::{days_of, KeyLocator};
 use crate::pipeline::progress::Progress;
 use crate::pipeline::pump::{pump, PumpContext};
@@ -45,18 +47,6 @@ pub struct BackfillRequest {
     pub datasets: Vec<String>,
     /// Days extracted at once (each with its own source connection).
     pub jobs: usize,
-}
-
-/// `_usagelake/backfill/<id>.json`: which days of this backfill are done.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Checkpoint {
-    #[serde(with = "date_text")]
-    from: NaiveDate,
-    #[serde(with = "date_text")]
-    to: NaiveDate,
-    datasets: Vec<String>,
-    days_done: BTreeSet<String>,
-    updated_at: String,
 }
 
 /// The Tableau sources of a pipeline. ArcGIS sources backfill `history` only; see
@@ -387,68 +377,4 @@ async fn backfill_day(
     }
     crate::load::end_run(layout, &day_run_id).map_err(RunError::Recover)?;
     Ok(out)
-}
-
-/// Sources a backfill reads, in pipeline order: every Tableau source (for a
-/// tableau-only pipeline this list, and so its checkpoint ids, are as before ArcGIS
-/// learned to backfill), then ArcGIS sources with a selected dataset (`users` and
-/// `logins` only to say in the summary that they cannot be backfilled).
-fn backfill_source_names<'a>(pipeline: &'a Pipeline, requested: &'a [String]) -> Vec<&'a str> {
-    let arcgis = pipeline.sources.iter().filter_map(|s| match s {
-        Source::Arcgis(a) if !selected_datasets(s, requested).is_empty() => Some(a.name()),
-        _ => None,
-    });
-    tableau_sources(pipeline)
-        .map(|s| s.name.as_str())
-        .chain(arcgis)
-        .collect()
-}
-
-/// Same range, datasets and lake root → same file, so the same command resumes.
-fn checkpoint_path(
-    layout: &LakeLayout,
-    pipeline: &Pipeline,
-    request: &BackfillRequest,
-) -> std::path::PathBuf {
-    let mut datasets = request.datasets.clone();
-    datasets.sort();
-    let sources = backfill_source_names(pipeline, &request.datasets);
-    let identity = format!(
-        "{}|{}|{}|{}",
-        request.range.from,
-        request.range.to,
-        datasets.join(","),
-        sources.join(",")
-    );
-    let hash = Sha256::digest(identity.as_bytes());
-    let short: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    layout.internal_dir().join("backfill").join(format!(
-        "{}_{}-{short}.json",
-        request.range.from, request.range.to
-    ))
-}
-
-/// A missing or unreadable checkpoint starts from the first day: redoing a day is only
-/// slower, never wrong (merge by key).
-fn load_checkpoint(path: &std::path::Path, request: &BackfillRequest) -> Checkpoint {
-    std::fs::read(path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_else(|| Checkpoint {
-            from: request.range.from,
-            to: request.range.to,
-            datasets: request.datasets.clone(),
-            ..Default::default()
-        })
-}
-
-fn save_checkpoint(path: &std::path::Path, checkpoint: &Checkpoint) {
-    let json = serde_json::to_vec_pretty(checkpoint).expect("checkpoint serializes");
-    let result = path
-        .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|_| fsutil::atomic_write(path, &json));
-    if let Err(e) = result {
-        tracing::warn!(path = %path.display(), error = %e, "could not save the backfill checkpoint; an interruption would redo finished days");
-    }
 }

@@ -2,83 +2,25 @@
 //! fake portal on 127.0.0.1 (multi-threaded runtime: the fake answers while the test
 //! blocks on the child process).
 
-use std::collections::BTreeSet;
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
-use std::process::Output;
 
-use usagelake::demo::arcgis_portal::{self as fake, Endpoint, FakePortal, FakePortalHandle};
-use usagelake::extract::arcgis::event_key;
+use usagelake::demo::arcgis_portal::{self as fake, Endpoint, FakePortal};
 
 use crate::ops::{all_bytes, partition_files};
 use crate::support::cli::{assert_success, usagelake};
-use crate::support::lake::{counts_by_partition, unique_ids};
+use crate::support::lake::counts_by_partition;
+use crate::support::portal_lake::PortalLake;
 
 const EVENTS: usize = 2_000;
 /// 2026-11-03 00:00 in New York (EST since 11-01): 05:00Z.
 const NOV_3_LOCAL_MS: i64 = fake::FIRST_DAY_MS + 2 * fake::DAY_MS + 5 * 3_600_000;
 
-struct PortalLake {
-    fake: FakePortalHandle,
-    dir: tempfile::TempDir,
-}
-
 async fn portal_lake(history_start: &str) -> PortalLake {
-    let (fake, url) = FakePortal::generate(EVENTS, 40, 11)
-        .start()
-        .await
-        .expect("start the fake portal");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("admin.pw"),
-        format!("{}\n", fake::ADMIN_PASSWORD),
-    )
-    .unwrap();
-    let text = format!(
-        r#"time_zone = "America/New_York"
-
-[output]
-root = "lake"
-
-[[sources]]
-name = "agol"
-kind = "arcgis"
-portal_url = "{url}"
-username = "{user}"
-password_file = "admin.pw"
-history_start = "{history_start}"
-"#,
-        user = fake::ADMIN_USERNAME
-    );
-    std::fs::write(dir.path().join("pipeline.toml"), text).unwrap();
-    PortalLake { fake, dir }
+    let lines = format!("history_start = \"{history_start}\"");
+    PortalLake::start(FakePortal::generate(EVENTS, 40, 11), &lines).await
 }
 
 impl PortalLake {
-    fn cmd(&self, command: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let pipeline = self.dir.path().join("pipeline.toml");
-        usagelake(&[command, pipeline.to_str().unwrap()], args, env)
-    }
-
-    fn history(&self) -> PathBuf {
-        self.dir.path().join("lake/agol/history")
-    }
-
-    fn root(&self) -> PathBuf {
-        self.dir.path().join("lake")
-    }
-
-    fn state(&self) -> Vec<u8> {
-        std::fs::read(self.root().join("_usagelake/state/agol.json")).unwrap()
-    }
-
-    /// Every ground-truth event exactly once (panics on a duplicate key).
-    fn assert_history_exactly_once(&self) {
-        let stored = unique_ids(&self.history(), "event_key");
-        let truth: BTreeSet<i64> = self.fake.truth().events.iter().map(event_key).collect();
-        assert_eq!(stored, truth, "history differs from the truth");
-    }
-
     fn status_json(&self) -> (Option<i32>, serde_json::Value) {
         let out = self.cmd("status", &["--format", "json"], &[]);
         let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -147,7 +89,7 @@ async fn status_of_an_arcgis_lake_after_a_run() {
     // Retention passes our watermark (as if the last run was before 11-03 and the
     // portal then purged everything before 11-05): a lost span, exit 3.
     let state_path = lake.root().join("_usagelake/state/agol.json");
-    let mut state: serde_json::Value = serde_json::from_slice(&lake.state()).unwrap();
+    let mut state: serde_json::Value = serde_json::from_slice(&lake.state_bytes()).unwrap();
     state["datasets"]["history"]["watermark_key"] = NOV_3_LOCAL_MS.into();
     std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
     let purged_until = fake::FIRST_DAY_MS + 4 * fake::DAY_MS;
@@ -203,11 +145,11 @@ async fn status_notes_older_events_and_fails_with_lake_facts_when_unreachable() 
 async fn backfill_of_two_middle_days_touches_only_them_and_brings_a_lost_day_back() {
     let lake = portal_lake("2026-10-31").await;
     assert_success(&lake.cmd("run", &["--quiet"], &[]));
-    let dir = lake.history();
+    let dir = lake.dataset("history");
     let truth_counts = counts_by_partition(&dir, "event_key");
     std::fs::remove_dir_all(dir.join("event_date=2026-11-03")).unwrap();
     let outside = partition_files(&dir, |p| !in_range(p));
-    let state_before = lake.state();
+    let state_before = lake.state_bytes();
     let logged = lake.fake.requests().len();
 
     let out = lake.cmd(
@@ -228,7 +170,11 @@ async fn backfill_of_two_middle_days_touches_only_them_and_brings_a_lost_day_bac
     );
     assert_eq!(counts_by_partition(&dir, "event_key"), truth_counts);
     lake.assert_history_exactly_once();
-    assert_eq!(lake.state(), state_before, "the watermark never moves");
+    assert_eq!(
+        lake.state_bytes(),
+        state_before,
+        "the watermark never moves"
+    );
     // Only the two local days were asked for.
     let from_dates = lake.history_from_dates(logged);
     assert_eq!(from_dates.iter().min(), Some(&NOV_3_LOCAL_MS));
@@ -250,7 +196,7 @@ async fn backfill_of_two_middle_days_touches_only_them_and_brings_a_lost_day_bac
 async fn a_killed_arcgis_backfill_resumes_with_the_next_day() {
     let lake = portal_lake("2026-10-31").await;
     assert_success(&lake.cmd("run", &["--quiet"], &[]));
-    let dir = lake.history();
+    let dir = lake.dataset("history");
     for day in ["2026-11-03", "2026-11-04", "2026-11-05"] {
         std::fs::remove_dir_all(dir.join(format!("event_date={day}"))).unwrap();
     }
@@ -284,7 +230,7 @@ async fn a_killed_arcgis_backfill_resumes_with_the_next_day() {
 async fn dry_run_and_plan_write_nothing_and_say_what_they_cannot_know() {
     let lake = portal_lake("2026-10-31").await;
     assert_success(&lake.cmd("run", &["--quiet"], &[]));
-    let lake_counts = counts_by_partition(&lake.history(), "event_key");
+    let lake_counts = counts_by_partition(&lake.dataset("history"), "event_key");
     let before = all_bytes(&lake.root());
     let range = ["--from", "2026-11-02", "--to", "2026-11-05"];
     let out = lake.cmd("backfill", &[&range[..], &["--dry-run"]].concat(), &[]);

@@ -8,81 +8,29 @@
 mod logins;
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::process::Output;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampMicrosecondType;
-use usagelake::demo::arcgis_portal::{self as fake, Endpoint, FakePortal, FakePortalHandle, Fault};
-use usagelake::extract::arcgis::event_key;
+use usagelake::demo::arcgis_portal::{self as fake, Endpoint, FakePortal, Fault};
 
 use crate::support::cli::{assert_success, usagelake};
-use crate::support::lake::{fingerprint, parquet_files, read_batches, unique_ids};
+use crate::support::lake::{fingerprint, parquet_files, read_batches};
+use crate::support::portal_lake::PortalLake;
 
 const EVENTS: usize = 2_500;
 const USERS: usize = 150;
 
-/// A fake portal and a lake with a pipeline file pointing at it.
-struct PortalLake {
-    fake: FakePortalHandle,
-    dir: tempfile::TempDir,
-}
-
 /// `extra` is appended to the source table (e.g. `concurrency = 1`).
 async fn portal_lake(extra: &str) -> PortalLake {
-    let (fake, url) = FakePortal::generate(EVENTS, USERS, 7)
-        .start()
-        .await
-        .expect("start the fake portal");
-    let lake = PortalLake {
-        fake,
-        dir: tempfile::tempdir().unwrap(),
-    };
-    lake.write_pipeline(&url, extra);
-    lake
+    let lines =
+        format!("history_start = \"2026-10-31\"\nlog_fields = [\"email\", \"role\"]\n{extra}");
+    PortalLake::start(FakePortal::generate(EVENTS, USERS, 7), &lines).await
 }
 
 impl PortalLake {
-    fn write_pipeline(&self, url: &str, extra: &str) {
-        std::fs::write(
-            self.dir.path().join("admin.pw"),
-            format!("{}\n", fake::ADMIN_PASSWORD),
-        )
-        .unwrap();
-        // New York: a UTC-day slice spans two local event_date partitions, and the
-        // fake's first events (00:00Z on 11-01) fall on 10-31 locally.
-        let text = format!(
-            r#"time_zone = "America/New_York"
-
-[output]
-root = "lake"
-
-[[sources]]
-name = "agol"
-kind = "arcgis"
-portal_url = "{url}"
-username = "{user}"
-password_file = "admin.pw"
-history_start = "2026-10-31"
-log_fields = ["email", "role"]
-{extra}
-"#,
-            user = fake::ADMIN_USERNAME
-        );
-        std::fs::write(self.pipeline(), text).unwrap();
-    }
-
-    fn pipeline(&self) -> PathBuf {
-        self.dir.path().join("pipeline.toml")
-    }
-
-    fn dataset(&self, name: &str) -> PathBuf {
-        self.dir.path().join("lake").join("agol").join(name)
-    }
-
     fn state(&self) -> serde_json::Value {
-        let path = self.dir.path().join("lake/_usagelake/state/agol.json");
-        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+        serde_json::from_slice(&self.state_bytes()).unwrap()
     }
 
     fn watermark(&self) -> Option<i64> {
@@ -101,16 +49,6 @@ log_fields = ["email", "role"]
         let out = self.run(&[]);
         assert_success(&out);
         out
-    }
-
-    /// Asserts that every ground-truth event is in `history` exactly once.
-    fn assert_history_exactly_once(&self) {
-        let stored = unique_ids(&self.dataset("history"), "event_key");
-        let truth: BTreeSet<i64> = self.fake.truth().events.iter().map(event_key).collect();
-        assert_eq!(truth.len(), EVENTS, "truth keys are distinct");
-        let missing = truth.difference(&stored).count();
-        let extra = stored.difference(&truth).count();
-        assert_eq!((missing, extra), (0, 0), "history differs from the truth");
     }
 
     /// (username, last_login µs) of every `logins` row.

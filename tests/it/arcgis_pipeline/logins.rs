@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use usagelake::extract::arcgis::login_key;
 
 use super::*;
-use crate::support::lake::ids_by_partition;
+use crate::support::lake::{ids_by_partition, unique_ids};
 
 /// Usernames whose lastLogin in the truth is a sign-in (not -1), and the ones never.
 fn signed_in_and_never(lake: &PortalLake) -> (Vec<String>, Vec<String>) {

@@ -1,0 +1,93 @@
+//! The resume file of a backfill: `<root>/_usagelake/backfill/<id>.json` lists the days
+//! already committed, keyed by range, datasets and sources so the same command resumes.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{tableau_sources, BackfillRequest};
+use crate::config::{Pipeline, Source};
+use crate::load::{fsutil, LakeLayout};
+use crate::pipeline::lock::date_text;
+use crate::pipeline::run::selected_datasets;
+
+/// `_usagelake/backfill/<id>.json`: which days of this backfill are done.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(super) struct Checkpoint {
+    #[serde(with = "date_text")]
+    pub(super) from: NaiveDate,
+    #[serde(with = "date_text")]
+    pub(super) to: NaiveDate,
+    pub(super) datasets: Vec<String>,
+    pub(super) days_done: BTreeSet<String>,
+    pub(super) updated_at: String,
+}
+
+/// Sources a backfill reads, in pipeline order: every Tableau source (for a
+/// tableau-only pipeline this list, and so its checkpoint ids, are as before ArcGIS
+/// learned to backfill), then ArcGIS sources with a selected dataset (`users` and
+/// `logins` only to say in the summary that they cannot be backfilled).
+pub(super) fn backfill_source_names<'a>(
+    pipeline: &'a Pipeline,
+    requested: &'a [String],
+) -> Vec<&'a str> {
+    let arcgis = pipeline.sources.iter().filter_map(|s| match s {
+        Source::Arcgis(a) if !selected_datasets(s, requested).is_empty() => Some(a.name()),
+        _ => None,
+    });
+    tableau_sources(pipeline)
+        .map(|s| s.name.as_str())
+        .chain(arcgis)
+        .collect()
+}
+
+/// Same range, datasets and lake root → same file, so the same command resumes.
+pub(super) fn checkpoint_path(
+    layout: &LakeLayout,
+    pipeline: &Pipeline,
+    request: &BackfillRequest,
+) -> std::path::PathBuf {
+    let mut datasets = request.datasets.clone();
+    datasets.sort();
+    let sources = backfill_source_names(pipeline, &request.datasets);
+    let identity = format!(
+        "{}|{}|{}|{}",
+        request.range.from,
+        request.range.to,
+        datasets.join(","),
+        sources.join(",")
+    );
+    let hash = Sha256::digest(identity.as_bytes());
+    let short: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    layout.internal_dir().join("backfill").join(format!(
+        "{}_{}-{short}.json",
+        request.range.from, request.range.to
+    ))
+}
+
+/// A missing or unreadable checkpoint starts from the first day: redoing a day is only
+/// slower, never wrong (merge by key).
+pub(super) fn load_checkpoint(path: &std::path::Path, request: &BackfillRequest) -> Checkpoint {
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_else(|| Checkpoint {
+            from: request.range.from,
+            to: request.range.to,
+            datasets: request.datasets.clone(),
+            ..Default::default()
+        })
+}
+
+pub(super) fn save_checkpoint(path: &std::path::Path, checkpoint: &Checkpoint) {
+    let json = serde_json::to_vec_pretty(checkpoint).expect("checkpoint serializes");
+    let result = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|_| fsutil::atomic_write(path, &json));
+    if let Err(e) = result {
+        tracing::warn!(path = %path.display(), error = %e, "could not save the backfill checkpoint; an interruption would redo finished days");
+    }
+}
