@@ -36,7 +36,9 @@ days = cx.read_sql(
 
 url = urlparse(args.conn)
 connection = ["--host", url.hostname, "--port", str(url.port or 5432),
-              "--user", url.username or "postgres", "--dbname", url.path.lstrip("/")]
+              "--user", url.username or "postgres", "--dbname", url.path.lstrip("/"),
+              # Without --password it asks the TTY even when the server trusts the client.
+              "--password", url.password or ""]
 
 
 def export(day):
@@ -45,7 +47,7 @@ def export(day):
     query = f"{args.query} WHERE {k} BETWEEN {day['lo']} AND {day['hi']} AND ({t})::date = '{day['day']}'"
     subprocess.run([binary, "export", *connection, "--query", query,
                     "--output-file", os.path.join(folder, "part-0.parquet"),
-                    "--compression", "snappy"],
+                    "--compression", "snappy", "--quiet"],
                    check=True, stdout=subprocess.DEVNULL)
 
 
