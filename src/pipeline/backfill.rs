@@ -68,7 +68,7 @@ pub(crate) async fn open_session(source: &TableauSource) -> Result<PgSession, Ru
         move |e| RunError::Session {
             source_name: name,
             what,
-            source: e,
+            source: Box::new(e),
         }
     };
     let mut session = PgSession::connect(&connect_options(source)?)
@@ -100,7 +100,7 @@ pub(crate) async fn event_tables(
             .map_err(|e| RunError::Extract {
                 source_name: source.name.clone(),
                 dataset: dataset.to_string(),
-                source: e,
+                source: Box::new(e),
             })?;
         tables.extend(resolved);
     }
@@ -307,7 +307,7 @@ async fn backfill_day(
             let extract_error = |e| RunError::Extract {
                 source_name: source.name.clone(),
                 dataset: dataset.clone(),
-                source: e,
+                source: Box::new(e),
             };
             let locator = KeyLocator::new(&session, &table, source, pipeline.time_zone)
                 .await

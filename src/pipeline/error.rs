@@ -19,8 +19,9 @@ pub enum RunError {
     Extract {
         source_name: String,
         dataset: String,
+        /// Boxed like `Arcgis`: the largest variant sets the size of every `Result`.
         #[source]
-        source: ExtractError,
+        source: Box<ExtractError>,
     },
     /// The cause names the slice, page cursor and filters (or the credential) involved.
     #[error("source `{source_name}`, dataset `{dataset}`: ArcGIS extract failed")]
@@ -43,7 +44,7 @@ pub enum RunError {
         source_name: String,
         what: &'static str,
         #[source]
-        source: ExtractError,
+        source: Box<ExtractError>,
     },
     #[error("source `{source_name}`, dataset `{dataset}`: writing the lake failed")]
     Load {

@@ -178,7 +178,7 @@ pub async fn plan_days(
             let extract_error = |e| crate::pipeline::RunError::Extract {
                 source_name: source.name.clone(),
                 dataset: dataset.clone(),
-                source: e,
+                source: Box::new(e),
             };
             let locator = KeyLocator::new(&session, &table, source, pipeline.time_zone)
                 .await

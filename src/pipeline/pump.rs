@@ -83,7 +83,7 @@ pub async fn pump(
         return Err(RunError::Extract {
             source_name: ctx.source_name.to_string(),
             dataset,
-            source,
+            source: Box::new(source),
         });
     }
     match written {

@@ -52,7 +52,7 @@ pub(crate) async fn run_tableau(
         move |e| RunError::Session {
             source_name: name,
             what,
-            source: e,
+            source: Box::new(e),
         }
     };
     let options = connect_options(source)?;
@@ -87,7 +87,7 @@ pub(crate) async fn run_tableau(
         let extract_error = |e| RunError::Extract {
             source_name: name.clone(),
             dataset: dataset.clone(),
-            source: e,
+            source: Box::new(e),
         };
         let Some(table) = session.resolve(&spec).await.map_err(extract_error)? else {
             datasets.push(DatasetSummary {
@@ -275,7 +275,7 @@ impl DatasetRun<'_> {
         let extract_error = |e| RunError::Extract {
             source_name: self.source.name.clone(),
             dataset: table.spec.dataset.clone(),
-            source: e,
+            source: Box::new(e),
         };
         let row_range = match range {
             Some(r) => {
@@ -407,8 +407,6 @@ fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
         (a, b) => a.or(b),
     }
 }
-
-/// Best effort: the summary is a convenience for people, the state file is the truth.
 
 #[cfg(test)]
 mod tests {

@@ -267,7 +267,7 @@ async fn source_gaps(
             crate::pipeline::RunError::Extract {
                 source_name: source.name.clone(),
                 dataset: table.spec.dataset.clone(),
-                source: e,
+                source: Box::new(e),
             }
         })?;
         let ds = state.datasets.get(&table.spec.dataset);
