@@ -252,3 +252,32 @@ async fn forbidden_fails_with_exit_1_and_leaves_the_watermark() {
     lake.run_ok();
     lake.assert_history_exactly_once();
 }
+
+/// Whole-run throughput of `usagelake run` (the release of the CLI's single-threaded
+/// runtime included) with 50 ms per history/users page: one slice at a time vs four.
+/// `cargo test --test it arcgis_pipeline::run_throughput -- --nocapture` prints pages/s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_throughput_one_slice_vs_four() {
+    let mut rates = Vec::new();
+    for concurrency in [1, 4] {
+        let lake = portal_lake(&format!("concurrency = {concurrency}")).await;
+        lake.fake
+            .set_page_latency(std::time::Duration::from_millis(50));
+        let started = std::time::Instant::now();
+        lake.run_ok();
+        let seconds = started.elapsed().as_secs_f64();
+        lake.assert_history_exactly_once();
+        let pages =
+            lake.fake.request_count(Endpoint::History) + lake.fake.request_count(Endpoint::Users);
+        let rate = pages as f64 / seconds;
+        println!(
+            "usagelake run, arcgis, 50 ms/page, concurrency {concurrency}: {pages} pages in {seconds:.2} s = {rate:.1} pages/s"
+        );
+        rates.push(rate);
+    }
+    // Four slices overlap their page waits; 1.5× leaves room for a loaded machine.
+    assert!(
+        rates[1] > 1.5 * rates[0],
+        "no gain from concurrent slices: {rates:?}"
+    );
+}
