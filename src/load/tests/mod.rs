@@ -379,3 +379,27 @@ fn write_plain_file(path: &Path, batches: &[RecordBatch]) {
     }
     w.close().unwrap();
 }
+
+#[test]
+fn dictionary_only_where_values_repeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = LakeLayout::new(dir.path());
+    write_all(&layout, options("run-d", 100), &[day_batch(DAY1, 1, 50)]);
+    let file = &files_of(&layout)[0];
+    let meta = parquet_io::read_footer(file).unwrap();
+    let group = meta.row_group(0);
+    let is_dictionary = |name: &str| {
+        let column = group
+            .columns()
+            .iter()
+            .find(|c| c.column_path().string() == name)
+            .unwrap_or_else(|| panic!("column {name}"));
+        column.dictionary_page_offset().is_some()
+    };
+    assert!(!is_dictionary("id"), "the key is unique per row");
+    assert!(
+        !is_dictionary("created_at"),
+        "timestamps are unique per row"
+    );
+    assert!(is_dictionary("controller"), "a low-cardinality text column");
+}
