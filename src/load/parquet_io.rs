@@ -147,58 +147,104 @@ pub(crate) fn sort_batch(
 /// checking is one pass over two columns, sorting is a gather copy of every column.
 pub(crate) fn is_sorted_run(batches: &[RecordBatch], sort: &SortSpec) -> bool {
     let mut last = (i64::MIN, i64::MIN);
-    for batch in batches {
-        let (Some(time), Some(key)) = (
-            batch.column_by_name(&sort.time_column),
-            batch.column_by_name(&sort.key_column),
-        ) else {
-            return false;
-        };
-        let Some(time) = time.as_any().downcast_ref::<TimestampMicrosecondArray>() else {
-            return false;
-        };
-        let time_at = |i: usize| {
-            if time.is_null(i) {
-                i64::MIN
-            } else {
-                time.value(i)
-            }
-        };
-        let in_order = match key.data_type() {
-            DataType::Int64 if key.null_count() == 0 => {
-                let key = key.as_any().downcast_ref::<Int64Array>().expect("Int64");
-                run_in_order(&mut last, batch.num_rows(), time_at, |i| key.value(i))
-            }
-            DataType::Int32 if key.null_count() == 0 => {
-                let key = key.as_any().downcast_ref::<Int32Array>().expect("Int32");
-                run_in_order(&mut last, batch.num_rows(), time_at, |i| {
-                    i64::from(key.value(i))
-                })
-            }
-            _ => false,
-        };
-        if !in_order {
-            return false;
+    batches.iter().all(|batch| {
+        visit_sort_keys(batch, sort, |row| {
+            let in_order = row >= last;
+            last = row;
+            in_order
+        }) == Some(true)
+    })
+}
+
+/// The rows of `batches` as one batch in (time, key) order, NULL times first. One
+/// gather copy (`interleave`) straight from the buffered batches: concatenating first
+/// and then sorting copied every column twice and held both copies at once.
+pub(crate) fn sort_batches(
+    dataset: &str,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    sort: &SortSpec,
+) -> Result<RecordBatch, LoadError> {
+    let rows = batches.iter().map(RecordBatch::num_rows).sum();
+    let mut order: Vec<((i64, i64), usize, usize)> = Vec::with_capacity(rows);
+    for (b, batch) in batches.iter().enumerate() {
+        let mut r = 0;
+        let visited = visit_sort_keys(batch, sort, |row| {
+            order.push((row, b, r));
+            r += 1;
+            true
+        });
+        if visited.is_none() {
+            // A nullable or non-integer key: the general (two-copy) path.
+            let merged = arrow_select::concat::concat_batches(schema, batches)
+                .map_err(arrow_err(dataset))?;
+            return sort_batch(dataset, &merged, sort);
         }
     }
-    true
+    // (time, key, batch, row) is a total order, so an unstable sort is deterministic.
+    order.sort_unstable();
+    let indices: Vec<(usize, usize)> = order.into_iter().map(|(_, b, r)| (b, r)).collect();
+    let refs: Vec<&RecordBatch> = batches.iter().collect();
+    if refs.is_empty() {
+        return Ok(RecordBatch::new_empty(schema.clone()));
+    }
+    arrow_select::interleave::interleave_record_batch(&refs, &indices).map_err(arrow_err(dataset))
+}
+
+/// Calls `visit` with (time, key) of each row, NULL time as `i64::MIN`, until it returns
+/// false. None when the columns are missing or not a µs timestamp and a non-null Int64
+/// or Int32 key; else whether every row was visited.
+fn visit_sort_keys(
+    batch: &RecordBatch,
+    sort: &SortSpec,
+    visit: impl FnMut((i64, i64)) -> bool,
+) -> Option<bool> {
+    let time = batch
+        .column_by_name(&sort.time_column)?
+        .as_any()
+        .downcast_ref::<TimestampMicrosecondArray>()?;
+    let key = batch.column_by_name(&sort.key_column)?;
+    if key.null_count() > 0 {
+        return None;
+    }
+    let time_at = |i: usize| {
+        if time.is_null(i) {
+            i64::MIN
+        } else {
+            time.value(i)
+        }
+    };
+    match key.data_type() {
+        DataType::Int64 => {
+            let key = key.as_any().downcast_ref::<Int64Array>()?;
+            Some(visit_rows(
+                batch.num_rows(),
+                time_at,
+                |i| key.value(i),
+                visit,
+            ))
+        }
+        DataType::Int32 => {
+            let key = key.as_any().downcast_ref::<Int32Array>()?;
+            Some(visit_rows(
+                batch.num_rows(),
+                time_at,
+                |i| i64::from(key.value(i)),
+                visit,
+            ))
+        }
+        _ => None,
+    }
 }
 
 #[inline]
-fn run_in_order(
-    last: &mut (i64, i64),
+fn visit_rows(
     rows: usize,
     time_at: impl Fn(usize) -> i64,
     key_at: impl Fn(usize) -> i64,
+    mut visit: impl FnMut((i64, i64)) -> bool,
 ) -> bool {
-    for i in 0..rows {
-        let row = (time_at(i), key_at(i));
-        if row < *last {
-            return false;
-        }
-        *last = row;
-    }
-    true
+    (0..rows).all(|i| visit((time_at(i), key_at(i))))
 }
 
 /// A Parquet file being written in the staging directory (name not ending in

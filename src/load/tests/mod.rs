@@ -403,3 +403,41 @@ fn dictionary_only_where_values_repeat() {
     );
     assert!(is_dictionary("controller"), "a low-cardinality text column");
 }
+
+#[test]
+fn sorting_buffered_batches_matches_concat_then_sort() {
+    let sort = parquet_io::SortSpec {
+        time_column: "created_at".into(),
+        key_column: "id".into(),
+    };
+    // Out of order within and across batches, a time tie broken by the key, and a NULL
+    // time, which sorts first.
+    let with_null = {
+        let b = batch(&[(9, "2026-03-08T12:00:00Z"), (4, "2026-03-08T01:00:00Z")]);
+        let times = TimestampMicrosecondArray::from(vec![None, Some(us("2026-03-08T01:00:00Z"))])
+            .with_timezone("UTC");
+        let mut columns = b.columns().to_vec();
+        columns[1] = Arc::new(times);
+        RecordBatch::try_new(schema(), columns).unwrap()
+    };
+    let batches = [
+        day_batch(DAY1, 100, 30),
+        batch(&[(7, "2026-03-08T05:00:00Z"), (3, "2026-03-08T05:00:00Z")]),
+        with_null,
+    ];
+    assert!(!parquet_io::is_sorted_run(&batches, &sort));
+    let sorted = parquet_io::sort_batches("t", &schema(), &batches, &sort).unwrap();
+    let merged = arrow_select::concat::concat_batches(&schema(), &batches).unwrap();
+    let expected = parquet_io::sort_batch("t", &merged, &sort).unwrap();
+    assert_eq!(sorted, expected);
+    assert_eq!(
+        sorted
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap()
+            .value(0),
+        9
+    );
+    assert!(parquet_io::is_sorted_run(&[sorted], &sort));
+}

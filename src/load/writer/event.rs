@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 use super::Ctx;
 use crate::load::error::{arrow_err, LoadError};
 use crate::load::merge::PartitionKeys;
-use crate::load::parquet_io::{is_sorted_run, sort_batch, SortSpec, StagedParquet};
+use crate::load::parquet_io::{is_sorted_run, sort_batches, SortSpec, StagedParquet};
 use crate::load::partition::event_partition_name;
 use crate::load::WriteSummary;
 
@@ -125,7 +125,7 @@ impl EventState {
 impl OpenPartition {
     /// Writes full row groups from the buffer; with `all`, the remainder too. A buffer
     /// already in (time, key) order (the usual case for an append log) is written as
-    /// it is; only an out-of-order buffer is concatenated and sorted (a full copy).
+    /// it is; only an out-of-order buffer is gathered in order (one copy).
     fn write_row_groups(
         &mut self,
         ctx: &mut Ctx,
@@ -139,10 +139,9 @@ impl OpenPartition {
         let rows = if is_sorted_run(&self.buffer, sort) {
             std::mem::take(&mut self.buffer)
         } else {
-            let merged = arrow_select::concat::concat_batches(&ctx.schema, &self.buffer)
-                .map_err(arrow_err(&ctx.dataset))?;
+            let sorted = sort_batches(&ctx.dataset, &ctx.schema, &self.buffer, sort)?;
             self.buffer.clear();
-            vec![sort_batch(&ctx.dataset, &merged, sort)?]
+            vec![sorted]
         };
         let total = self.buffered_rows;
         let writable = if all { total } else { total / rg * rg };
