@@ -62,12 +62,7 @@ fn recover_completes_an_interrupted_compaction() {
         staged: rel(&layout.staging_dir("run-c").join("x.staged")),
         replaces: old.iter().map(|p| rel(p)).collect(),
     };
-    std::fs::create_dir_all(layout.journal_dir()).unwrap();
-    std::fs::write(
-        layout.journal_dir().join("run-c-1.json"),
-        serde_json::to_vec(&journal).unwrap(),
-    )
-    .unwrap();
+    write_journal(&layout, &journal);
 
     let report = recover(&layout).unwrap();
     assert_eq!((report.compactions_completed, report.files_deleted), (1, 3));
@@ -99,12 +94,7 @@ fn recover_rolls_back_a_compaction_that_was_not_published() {
         staged: rel(&staged),
         replaces: old.iter().map(|p| rel(p)).collect(),
     };
-    std::fs::create_dir_all(layout.journal_dir()).unwrap();
-    std::fs::write(
-        layout.journal_dir().join("run-c-1.json"),
-        serde_json::to_vec(&journal).unwrap(),
-    )
-    .unwrap();
+    write_journal(&layout, &journal);
     let report = recover(&layout).unwrap();
     assert_eq!(report.compactions_rolled_back, 1);
     assert!(!staged.exists());
@@ -130,4 +120,14 @@ fn recover_removes_dead_runs_staging_but_keeps_live_ones() {
     assert_eq!(report.staging_removed, vec![dead.clone()]);
     assert_eq!(report.staging_kept, vec![live.clone()]);
     assert!(!dead.exists() && live.exists());
+}
+
+/// Leaves `journal` where a compaction interrupted after writing it would have.
+fn write_journal(layout: &LakeLayout, journal: &compact::Journal) {
+    std::fs::create_dir_all(layout.journal_dir()).unwrap();
+    std::fs::write(
+        layout.journal_dir().join("run-c-1.json"),
+        serde_json::to_vec(journal).unwrap(),
+    )
+    .unwrap();
 }
