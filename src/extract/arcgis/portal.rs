@@ -100,14 +100,8 @@ impl ArcgisPortal {
             }
             let page = self.get(&url, page_params, &context).await?;
             pages += 1;
-            let items = page
-                .get("items")
-                .and_then(Value::as_array)
-                .ok_or_else(|| page_error(&context, "no `items` array"))?;
-            for item in items {
-                let item = item
-                    .as_object()
-                    .ok_or_else(|| page_error(&context, "an item is not an object"))?;
+            let items = page_objects(&page, "items", &context)?;
+            for &item in &items {
                 if keep_event(filters, slice, item) {
                     builder.append(item).map_err(|m| page_error(&context, &m))?;
                 }
@@ -151,14 +145,8 @@ impl ArcgisPortal {
                 ("f".into(), "json".into()),
             ];
             let page = self.get(&url, params, &context).await?;
-            let users = page
-                .get("users")
-                .and_then(Value::as_array)
-                .ok_or_else(|| page_error(&context, "no `users` array"))?;
-            for user in users {
-                let user = user
-                    .as_object()
-                    .ok_or_else(|| page_error(&context, "a user is not an object"))?;
+            let users = page_objects(&page, "users", &context)?;
+            for &user in &users {
                 // Offset paging shifts when members join mid-read; never store one twice.
                 let name = user
                     .get("username")
@@ -315,6 +303,25 @@ fn describe_filters(filters: &HistoryFilters) -> String {
         .collect();
     parts.push(format!("sortOrder={}", filters.sort_order.as_str()));
     parts.join(" ")
+}
+
+/// The objects of a page's `field` array (`items`, `users`); a missing array or an entry
+/// that is not an object is an error naming the page.
+fn page_objects<'a>(
+    page: &'a Value,
+    field: &str,
+    context: &str,
+) -> Result<Vec<&'a serde_json::Map<String, Value>>, ArcgisError> {
+    page.get(field)
+        .and_then(Value::as_array)
+        .ok_or_else(|| page_error(context, &format!("no `{field}` array")))?
+        .iter()
+        .map(|entry| {
+            entry.as_object().ok_or_else(|| {
+                page_error(context, &format!("an entry of `{field}` is not an object"))
+            })
+        })
+        .collect()
 }
 
 fn page_error(context: &str, message: &str) -> ArcgisError {
