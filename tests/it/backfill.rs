@@ -10,17 +10,25 @@ use crate::ops::{
     all_bytes, command, demo_db, fixture, hold_back, is_in_range, local_day, partition_files,
     source_counts,
 };
-use crate::support::cli::{assert_success, usagelake};
+use crate::support::cli::{assert_success, usagelake, LakeFixture};
 use crate::support::lake::{counts_by_partition, ids_by_partition, unique_ids};
+use crate::support::TestDb;
 
-#[tokio::test]
-async fn backfill_of_three_middle_days_touches_only_them_and_adds_no_duplicates() {
-    let db = demo_db(8_000).await;
+/// A lake built while every 7th request was held back, with those requests back in the
+/// source since: the rows a backfill has to add.
+async fn lake_missing_held_rows(requests: i32) -> (TestDb, LakeFixture) {
+    let db = demo_db(requests).await;
     let lake = fixture(&db);
     hold_back(&db).await;
     lake.run_ok(&[]);
     db.exec("INSERT INTO http_requests SELECT * FROM held")
         .await;
+    (db, lake)
+}
+
+#[tokio::test]
+async fn backfill_of_three_middle_days_touches_only_them_and_adds_no_duplicates() {
+    let (db, lake) = lake_missing_held_rows(8_000).await;
     let dir = lake.dataset_dir("http_requests");
     let state_path = lake.root().join("_usagelake/state/tab.json");
     let state_before = std::fs::read(&state_path).unwrap();
@@ -97,12 +105,7 @@ fn rows_read(out: &Output) -> u64 {
 
 #[tokio::test]
 async fn a_killed_backfill_resumes_where_it_stopped() {
-    let db = demo_db(6_000).await;
-    let lake = fixture(&db);
-    hold_back(&db).await;
-    lake.run_ok(&[]);
-    db.exec("INSERT INTO http_requests SELECT * FROM held")
-        .await;
+    let (db, lake) = lake_missing_held_rows(6_000).await;
     let args = [
         "backfill",
         lake.pipeline.to_str().unwrap(),

@@ -11,7 +11,7 @@ use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 
 use crate::support::cli::{assert_success, LakeFixture, PipelineSpec};
-use crate::support::lake::{counts_by_partition, parquet_files, read_batches};
+use crate::support::lake::{counts_by_partition, parquet_files, partition_of, read_batches};
 use crate::support::pg::{TestDb, DEMO_SCHEMA_SQL};
 
 const FIXTURE_SQL: &str = include_str!("fixtures/enrich.sql");
@@ -51,13 +51,7 @@ fn cell(array: &dyn Array, i: usize) -> String {
 fn rows(dataset_dir: &Path) -> Vec<(String, Row)> {
     let mut out = Vec::new();
     for file in parquet_files(dataset_dir) {
-        let partition = file
-            .parent()
-            .unwrap()
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .to_string();
+        let partition = partition_of(&file);
         for batch in read_batches(&file) {
             out.extend(
                 batch_rows(&batch)

@@ -259,13 +259,7 @@ async fn ledger_reads_back_as_parquet_for_ok_and_failed_runs() {
     assert_eq!(files.len(), 2, "{files:?}");
     let mut statuses = BTreeSet::new();
     for file in &files {
-        assert!(file
-            .parent()
-            .unwrap()
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with("run_date="));
+        assert!(crate::support::lake::partition_of(file).starts_with("run_date="));
         for batch in crate::support::lake::read_batches(file) {
             use arrow_array::cast::AsArray;
             use arrow_array::Array;

@@ -50,17 +50,20 @@ pub fn read_batches(file: &Path) -> Vec<RecordBatch> {
     reader.map(|b| b.unwrap()).collect()
 }
 
+/// The partition folder a lake file is in, e.g. `event_date=2026-11-01`.
+pub fn partition_of(file: &Path) -> String {
+    file.parent()
+        .and_then(Path::file_name)
+        .expect("a lake file sits in a partition folder")
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// Partition folder value (e.g. `2026-11-01`) → ids in it, for an event dataset.
 pub fn ids_by_partition(dataset_dir: &Path, key: &str) -> BTreeMap<String, Vec<i64>> {
     let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for file in parquet_files(dataset_dir) {
-        let partition = file
-            .parent()
-            .unwrap()
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .to_string();
+        let partition = partition_of(&file);
         let value = partition
             .split_once('=')
             .map(|(_, v)| v.to_string())
