@@ -24,8 +24,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // its connection task to the COPY decoder, and on a multi-threaded runtime each
     // hand-off is a cross-core wake-up (~50k per 1M requests). On one thread it is a
     // task switch: `usagelake bench`, 1M rows, 1.33× → 1.04× the COPY floor. CPU-heavy
-    // stages run off this thread anyway (the Parquet writer in `spawn_blocking`,
-    // polars on its own pool).
+    // stages run off this thread anyway (the Parquet writer in `spawn_blocking`, the
+    // polars transform on a thread of its own, see `transform::rebuild`).
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -165,6 +165,9 @@ pub(crate) fn sort_batches(
     batches: &[RecordBatch],
     sort: &SortSpec,
 ) -> Result<RecordBatch, LoadError> {
+    if batches.is_empty() {
+        return Ok(RecordBatch::new_empty(schema.clone()));
+    }
     let rows = batches.iter().map(RecordBatch::num_rows).sum();
     let mut order: Vec<((i64, i64), usize, usize)> = Vec::with_capacity(rows);
     for (b, batch) in batches.iter().enumerate() {
@@ -185,9 +188,6 @@ pub(crate) fn sort_batches(
     order.sort_unstable();
     let indices: Vec<(usize, usize)> = order.into_iter().map(|(_, b, r)| (b, r)).collect();
     let refs: Vec<&RecordBatch> = batches.iter().collect();
-    if refs.is_empty() {
-        return Ok(RecordBatch::new_empty(schema.clone()));
-    }
     arrow_select::interleave::interleave_record_batch(&refs, &indices).map_err(arrow_err(dataset))
 }
 
