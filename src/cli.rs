@@ -130,6 +130,11 @@ pub struct RunArgs {
     /// Re-extract event tables up to this date (inclusive).
     #[arg(long, requires = "from", value_parser = parse_date)]
     pub to: Option<NaiveDate>,
+    /// After the source's ids restarted (restore, rebuild, TRUNCATE … RESTART IDENTITY):
+    /// archive this event dataset again in a new key generation, keeping colliding ids
+    /// apart (repeatable). See README, "When ids restart".
+    #[arg(long, value_name = "DATASET", conflicts_with = "from")]
+    pub new_key_generation: Vec<String>,
 }
 
 #[derive(Debug, Args)]

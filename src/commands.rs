@@ -83,6 +83,7 @@ async fn run_command(args: &RunArgs, progress: &Progress, quiet: bool) -> anyhow
     let request = RunRequest {
         datasets: args.datasets.clone(),
         range,
+        new_key_generation: args.new_key_generation.clone(),
     };
     let summary = run_pipeline(&pipeline, &request, progress).await?;
     tracing::info!(run_id = %summary.run_id, rows_written = summary.rows_written(), "run finished");

@@ -2,10 +2,13 @@
 -- http_requests, the events and the dimension tables agree with each other.
 -- READ ONLY: the extractor never writes to the Tableau repository.
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
--- A full COPY of a large table can run for many minutes: server or role defaults must
--- not cancel it, nor end the session while the client writes Parquet between reads.
-SET LOCAL statement_timeout = 0;
-SET LOCAL idle_in_transaction_session_timeout = 0;
+-- A full COPY of a large table can run for many minutes, and the client writes Parquet
+-- between reads: server or role defaults (often a few minutes) must not cancel it. But a
+-- run stuck for good (a hung shared drive under the lake) must not hold its share locks
+-- forever either: they block Tableau's own cleanup TRUNCATE and what queues behind it.
+-- So both limits are set, generously, from the source's configuration (in ms).
+SET LOCAL statement_timeout = {statement_timeout_ms};
+SET LOCAL idle_in_transaction_session_timeout = {idle_in_transaction_timeout_ms};
 -- Waiting on a lock means Tableau holds an exclusive one (upgrade, cleanup TRUNCATE):
 -- fail after a minute instead of hanging the run; the next run retries.
 SET LOCAL lock_timeout = '60s';

@@ -114,6 +114,8 @@ pub enum SslMode {
     Disable,
     Prefer,
     Require,
+    VerifyCa,
+    VerifyFull,
 }
 
 #[cfg(test)]

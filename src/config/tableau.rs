@@ -19,6 +19,14 @@ pub const MAX_BATCH_ROWS: usize = 1_000_000;
 pub const DEFAULT_LOOKBACK_MINUTES: u64 = 60;
 pub const DEFAULT_CONNECT_TIMEOUT_SECONDS: u64 = 10;
 pub const MAX_CONNECT_TIMEOUT_SECONDS: u64 = 600;
+/// A first run's COPY of a big http_requests (tens of millions of rows) takes minutes;
+/// an hour leaves room for slow servers while bounding a stuck one.
+pub const DEFAULT_STATEMENT_TIMEOUT_SECONDS: u64 = 3600;
+/// Between statements the client only writes the lake; ten idle minutes means the lake's
+/// file system is stuck, and the locks must go back to Tableau.
+pub const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: u64 = 600;
+/// PostgreSQL takes these settings in ms as a 32-bit int.
+const MAX_SESSION_TIMEOUT_SECONDS: i64 = i32::MAX as i64 / 1000;
 
 /// `[[sources]] kind = "tableau"`: the Tableau Server repository ("workgroup" database).
 #[derive(Debug, Clone)]
@@ -35,6 +43,9 @@ pub struct TableauSource {
     /// None: no password (trust/peer auth, e.g. the demo).
     pub password: Option<SecretRef>,
     pub sslmode: SslMode,
+    /// PEM certificate(s) that `verify-ca`/`verify-full` trust (relative paths are
+    /// relative to the pipeline file): the repository's `server.crt`, or its CA.
+    pub root_cert_file: Option<std::path::PathBuf>,
     /// None means every dataset the source kind knows.
     pub datasets: Option<Vec<String>>,
     /// Rows per Arrow batch coming out of the extractor. Default 65 536.
@@ -48,6 +59,10 @@ pub struct TableauSource {
     pub enrich: bool,
     /// Connect timeout. Default 10 s.
     pub connect_timeout: Duration,
+    /// `statement_timeout` of the snapshot transaction. Default 1 hour.
+    pub statement_timeout: Duration,
+    /// `idle_in_transaction_session_timeout` of the snapshot transaction. Default 10 min.
+    pub idle_in_transaction_timeout: Duration,
 }
 
 pub(super) const KIND: SourceKind = SourceKind {
@@ -60,12 +75,15 @@ pub(super) const KIND: SourceKind = SourceKind {
         "password_env",
         "password_file",
         "sslmode",
+        "root_cert_file",
         "datasets",
         "batch_rows",
         "lookback_minutes",
         "include_incomplete_jobs",
         "enrich",
         "connect_timeout_seconds",
+        "statement_timeout_seconds",
+        "idle_in_transaction_timeout_seconds",
     ],
     forbidden: &[ForbiddenKey {
         key: "password",
@@ -89,8 +107,22 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
             ("disable", SslMode::Disable),
             ("prefer", SslMode::Prefer),
             ("require", SslMode::Require),
+            ("verify-ca", SslMode::VerifyCa),
+            ("verify-full", SslMode::VerifyFull),
         ],
     );
+    let root_cert_file = t.string(p, "root_cert_file").map(|f| base_dir.join(f));
+    if matches!(sslmode, Some(SslMode::VerifyCa | SslMode::VerifyFull)) && root_cert_file.is_none()
+    {
+        let span = t.span("sslmode");
+        let message = "verify-ca and verify-full need root_cert_file, the certificate to trust";
+        let hint = Some(
+            "root_cert_file = \"certs/tableau-repository.crt\" (Tableau: the repository's \
+             server.crt after `tsm security repository-ssl enable`)"
+                .to_owned(),
+        );
+        p.report(span.as_ref(), t.key("sslmode"), message, hint);
+    }
     let datasets = datasets(p, t);
     let batch_rows = t.integer(p, "batch_rows", 1..=MAX_BATCH_ROWS as i64);
     let lookback_minutes = t.integer(p, "lookback_minutes", 0..=i64::MAX);
@@ -102,6 +134,17 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
         1..=MAX_CONNECT_TIMEOUT_SECONDS as i64,
     );
 
+    let statement_timeout = t.integer(
+        p,
+        "statement_timeout_seconds",
+        1..=MAX_SESSION_TIMEOUT_SECONDS,
+    );
+    let idle_timeout = t.integer(
+        p,
+        "idle_in_transaction_timeout_seconds",
+        1..=MAX_SESSION_TIMEOUT_SECONDS,
+    );
+
     // Every integer below was range-checked above, so the casts cannot truncate.
     Some(Source::Tableau(TableauSource {
         name,
@@ -111,6 +154,7 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
         user: user.to_owned(),
         password,
         sslmode: sslmode.unwrap_or(DEFAULT_SSLMODE),
+        root_cert_file,
         datasets,
         batch_rows: batch_rows.map_or(DEFAULT_BATCH_ROWS, |rows| rows as usize),
         lookback: Duration::from_secs(
@@ -122,6 +166,12 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
         enrich: enrich.unwrap_or(true),
         connect_timeout: Duration::from_secs(
             connect_timeout.map_or(DEFAULT_CONNECT_TIMEOUT_SECONDS, |s| s as u64),
+        ),
+        statement_timeout: Duration::from_secs(
+            statement_timeout.map_or(DEFAULT_STATEMENT_TIMEOUT_SECONDS, |s| s as u64),
+        ),
+        idle_in_transaction_timeout: Duration::from_secs(
+            idle_timeout.map_or(DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS, |s| s as u64),
         ),
     }))
 }

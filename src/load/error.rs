@@ -36,6 +36,20 @@ pub enum LoadError {
         partition: String,
         column: String,
     },
+    /// A time PostgreSQL can store but the lake's calendar (chrono, and most Parquet
+    /// readers) cannot: the run stops rather than file the row under a wrong date. The
+    /// operator fixes or deletes the source row (or excludes it) and reruns.
+    #[error(
+        "dataset {dataset}: {column} of the row with {key} is {value_us} µs after \
+         1970-01-01, outside the representable calendar (years -262142..262142); \
+         correct that row in the source, then run again"
+    )]
+    TimeOutOfRange {
+        dataset: String,
+        column: String,
+        key: String,
+        value_us: i64,
+    },
     #[error("unreadable journal {path}")]
     Journal {
         path: PathBuf,

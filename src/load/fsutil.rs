@@ -9,6 +9,34 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::Path;
 
+/// Writes `bytes` to a new file `path`, atomically, and fails with `AlreadyExists` if
+/// the name is taken: a temporary file is written and fsynced, then hard-linked to
+/// `path` (`link(2)` never replaces an existing name, unlike `rename`), then removed.
+pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = parent_of(path)?;
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.new.tmp",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::hard_link(&tmp, path)?;
+        fsync_dir(dir)
+    })();
+    let _ = fs::remove_file(&tmp);
+    result
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory
 /// (so the rename stays on one filesystem), fsync, rename over `path`, fsync the dir.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> io::Result<()> {

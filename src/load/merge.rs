@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use arrow_array::{BooleanArray, RecordBatch};
 
 use super::error::{arrow_err, LoadError};
-use super::parquet_io::{append_keys, key_range, read_footer, read_keys};
+use super::generation::{drop_older_events, files_of_generation, generation_of, older_events};
+use super::parquet_io::{append_keys, key_range, read_footer, read_keys, read_keys_where_null};
 
 /// A file (published, or staged earlier by this writer) and its key range.
 #[derive(Debug, Clone)]
@@ -26,6 +27,8 @@ struct KeyedFile {
     path: PathBuf,
     /// Inclusive; `(i64::MIN, i64::MAX)` when the footer had no statistics.
     range: (i64, i64),
+    /// Published before this writer opened (not one of its own staged files).
+    is_published: bool,
 }
 
 /// Keys loaded from overlapping files plus keys accepted since the partition opened.
@@ -34,6 +37,8 @@ struct KeyCache {
     loaded_files: HashSet<usize>,
     /// Sorted, deduplicated.
     existing: Vec<i64>,
+    /// Keys of published rows that are not final yet (see `replace_while_null`).
+    replaceable: HashSet<i64>,
     /// Keys accepted into the partition's currently open staged file. Not a HashSet:
     /// append logs deliver increasing keys, so almost every key is above the last one
     /// and is just pushed (hashing and rehashing every row showed up at ~5% of a first
@@ -73,6 +78,11 @@ impl FreshKeys {
 pub(crate) struct PartitionKeys {
     files: Vec<KeyedFile>,
     cache: Option<KeyCache>,
+    /// Files of other key generations (none in generation 0) and, while the partition
+    /// is open, the (key, time) of their rows; dropped with the key cache.
+    older_files: Vec<PathBuf>,
+    older_events: Option<HashSet<(i64, i64)>>,
+    time_column: String,
 }
 
 /// Outcome of filtering one incoming batch.
@@ -82,25 +92,85 @@ pub(crate) struct Filtered {
 }
 
 impl PartitionKeys {
-    /// Reads the footers of the partition's published files (none if the folder is new).
-    pub fn load(partition_dir: &Path, key_column: &str) -> Result<Self, LoadError> {
+    /// Reads the footers of the partition's published files of `generation` (none if
+    /// the folder is new), and in a generation above 0 the events of the others.
+    pub fn load(
+        partition_dir: &Path,
+        key_column: &str,
+        time_column: &str,
+        generation: u32,
+    ) -> Result<Self, LoadError> {
+        let all = super::parquet_files(partition_dir)?;
+        let older_files: Vec<PathBuf> = all
+            .iter()
+            .filter(|f| generation_of(f) != generation)
+            .cloned()
+            .collect();
         let mut files = Vec::new();
-        for path in super::parquet_files(partition_dir)? {
+        for path in files_of_generation(all, generation) {
             let meta = read_footer(&path)?;
             let range = key_range(&meta, key_column).unwrap_or((i64::MIN, i64::MAX));
-            files.push(KeyedFile { path, range });
+            files.push(KeyedFile {
+                path,
+                range,
+                is_published: true,
+            });
         }
-        Ok(Self { files, cache: None })
+        Ok(Self {
+            files,
+            cache: None,
+            older_files,
+            older_events: None,
+            time_column: time_column.to_string(),
+        })
     }
 
     /// Keeps only rows whose key is in no file of the partition, not staged earlier by
-    /// this writer, and not repeated earlier in the same batch.
+    /// this writer, and not repeated earlier in the same batch. With `replace_while_null`,
+    /// a row whose published version has NULL in that column (not final) is kept too:
+    /// it is the newer version.
     pub fn filter_new(
         &mut self,
         dataset: &str,
         partition: &str,
         key_column: &str,
         batch: &RecordBatch,
+        replace_while_null: Option<&str>,
+    ) -> Result<Filtered, LoadError> {
+        if self.older_events.is_none() && !self.older_files.is_empty() {
+            self.older_events = Some(older_events(
+                &self.older_files,
+                key_column,
+                &self.time_column,
+            )?);
+        }
+        let empty = HashSet::new();
+        let (batch, older) = drop_older_events(
+            dataset,
+            batch,
+            key_column,
+            &self.time_column,
+            self.older_events.as_ref().unwrap_or(&empty),
+        )?;
+        let Some(batch) = batch else {
+            return Ok(Filtered {
+                new_rows: None,
+                already_present: older,
+            });
+        };
+        let mut filtered =
+            self.filter_keys(dataset, partition, key_column, &batch, replace_while_null)?;
+        filtered.already_present += older;
+        Ok(filtered)
+    }
+
+    fn filter_keys(
+        &mut self,
+        dataset: &str,
+        partition: &str,
+        key_column: &str,
+        batch: &RecordBatch,
+        replace_while_null: Option<&str>,
     ) -> Result<Filtered, LoadError> {
         let column = batch
             .column_by_name(key_column)
@@ -134,6 +204,11 @@ impl PartitionKeys {
             let (flo, fhi) = file.range;
             if flo <= hi && lo <= fhi && cache.loaded_files.insert(i) {
                 read_keys(&file.path, key_column, &mut cache.existing)?;
+                if let (Some(column), true) = (replace_while_null, file.is_published) {
+                    let mut open = Vec::new();
+                    read_keys_where_null(&file.path, key_column, column, &mut open)?;
+                    cache.replaceable.extend(open);
+                }
                 grew = true;
             }
         }
@@ -149,7 +224,7 @@ impl PartitionKeys {
                 Some(max) if k <= max => cache.existing.binary_search(&k).is_ok(),
                 _ => false,
             };
-            let is_new = !in_lake && cache.fresh.insert(k);
+            let is_new = (!in_lake || cache.replaceable.contains(&k)) && cache.fresh.insert(k);
             kept += usize::from(is_new);
             keep.push(is_new);
         }
@@ -180,10 +255,12 @@ impl PartitionKeys {
                 self.files.push(KeyedFile {
                     path: path.to_path_buf(),
                     range,
+                    is_published: false,
                 });
             }
         }
         self.cache = None;
+        self.older_events = None;
     }
 }
 

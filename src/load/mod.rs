@@ -1,7 +1,8 @@
 //! Load stage: partitioned Parquet written atomically into the lake.
 //!
-//! Layout: `<root>/<source>/<dataset>/event_date=YYYY-MM-DD/part-<run_id>-<seq>.parquet`,
-//! or `snapshot_date=YYYY-MM-DD/part-0.parquet` for snapshots. The partition key lives
+//! Layout: `<root>/<source>/<dataset>/event_date=YYYY-MM-DD/part-0.parquet` (one file
+//! per partition, replaced whole by a rename, see `compact`), or
+//! `snapshot_date=YYYY-MM-DD/part-0.parquet` for snapshots. The partition key lives
 //! only in the folder name (a same-named column inside the files breaks pandas/pyarrow).
 //! In-progress files are staged under `<root>/_usagelake/staging/<run_id>/` (same
 //! filesystem, names not ending in `.parquet`), fsynced, then renamed into place and
@@ -12,28 +13,32 @@
 //! - `DatasetWriter::open(layout, source, dataset, schema, partitioning, options) -> Result<Self, LoadError>`
 //! - `DatasetWriter::write(&mut self, &RecordBatch) -> Result<(), LoadError>`: split by
 //!   partition, merge by key (drops keys already in the partition), buffer, stage
-//! - `DatasetWriter::commit(self) -> Result<WriteSummary, LoadError>`: publish + compact
+//! - `DatasetWriter::commit(self) -> Result<WriteSummary, LoadError>`: publish each
+//!   touched partition as one file (merged with what it held), one rename each
 //! - `split_by_event_date(batch, time_column, tz) -> Result<Vec<(NaiveDate, RecordBatch)>, LoadError>`
 //!   (local date in `tz`, DST-correct; NULL times go to `event_date=1970-01-01` with a warning)
 //! - `recover(layout) -> Result<RecoveryReport, LoadError>`: run at start; finishes or rolls
-//!   back interrupted compactions and removes staging dirs of dead runs
+//!   back interrupted legacy merges and removes staging dirs of dead runs
 //! - `end_run(layout, run_id)`: removes the run's staging dir after the last commit
 //! - `list_partitions(layout, source, dataset) -> Result<Vec<PartitionInfo>, LoadError>` (footers only)
 //! - `fsutil::{atomic_write, fsync_dir}` for small files (state, journals)
 //!
-//! Guarantees: a partition never holds a key twice (merge by key against footers' key
+//! Guarantees: a reader that lists and reads a partition at any instant (also after a
+//! crash at any step) sees each row exactly once; a partition never holds a key twice (merge by key against footers' key
 //! ranges + a projected key column, see `merge`); memory is bounded by
 //! `max_open_partitions × min(row_group_rows, rows per partition)` plus one batch, not
-//! by the table (compaction reads one partition, i.e. one day); a writer dropped
+//! by the table (a rewrite streams one partition, i.e. one day); a writer dropped
 //! without `commit` publishes nothing and leaves its staged files for `recover`/`end_run`.
 //! A NULL merge key is an error (`LoadError::NullKey`), never a silently duplicable row.
 //!
 //! Files by role: `partition` (event dates), `merge` (key dedupe), `parquet_io` (encoding,
-//! reading back), `writer` (buffering, LRU of partitions, publish), `compact`, `recover`.
+//! reading back), `writer` (buffering, LRU of partitions), `compact` (publish one file
+//! per partition), `recover`.
 
 mod compact;
 mod error;
 pub mod fsutil;
+mod generation;
 mod merge;
 mod parquet_io;
 mod partition;
@@ -115,20 +120,29 @@ pub struct WriterOptions {
     pub row_group_rows: usize,
     /// Partition files open at once; the least recently used is closed beyond this.
     pub max_open_partitions: usize,
-    /// A partition with more files than this is compacted into one after publishing.
-    pub max_files_per_partition: usize,
+    /// Rows that are still changing (running background jobs): a row whose key is
+    /// already in the partition replaces the published version when that version has
+    /// NULL in this column (not final yet, e.g. `completed_at`), instead of being
+    /// dropped. None for append-only logs, where a re-delivered row is the same row.
+    pub replace_while_null: Option<String>,
+    /// Key generation of an event dataset (see `generation`): 0 until the source's ids
+    /// restarted and the operator started a new one. Rows merge by key only within
+    /// their generation's file; a row that is already in an older generation (same key
+    /// and time: the same event) is dropped.
+    pub key_generation: u32,
     /// Names staged and published files and goes into the footer (`usagelake.run_id`).
     pub run_id: String,
 }
 
 impl WriterOptions {
-    /// Defaults: snappy, 1M-row row groups, 4 open partitions, compaction above 8 files.
+    /// Defaults: snappy, 1M-row row groups, 4 open partitions, merge keeps the first.
     pub fn new(run_id: impl Into<String>) -> Self {
         Self {
             compression: Compression::Snappy,
             row_group_rows: 1_000_000,
             max_open_partitions: 4,
-            max_files_per_partition: 8,
+            replace_while_null: None,
+            key_generation: 0,
             run_id: run_id.into(),
         }
     }
@@ -138,15 +152,18 @@ impl WriterOptions {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteSummary {
     pub rows_in: u64,
+    /// Rows whose key was not in the lake before.
     pub rows_written: u64,
+    /// Rows that replaced a published row with the same key (`replace_while_null`).
+    pub rows_replaced: u64,
     /// Rows dropped because their key was already in the partition (or repeated).
     pub rows_already_present: u64,
     /// Partition folder name (`event_date=2026-03-08`) → rows written there.
     pub partitions: BTreeMap<String, u64>,
-    /// Data files renamed into place (compaction outputs not counted).
+    /// Partition files renamed into place.
     pub files_published: usize,
-    /// Partitions compacted into a single file after publishing.
-    pub partitions_compacted: usize,
+    /// Partitions whose file was rewritten with the rows it held (not new partitions).
+    pub partitions_rewritten: usize,
 }
 
 /// One partition folder as found on disk.

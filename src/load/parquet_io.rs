@@ -363,6 +363,60 @@ pub(crate) fn read_keys(
     Ok(())
 }
 
+/// Appends the keys of a file's rows whose `null_column` is NULL (rows not final yet),
+/// reading just those two columns.
+pub(crate) fn read_keys_where_null(
+    path: &Path,
+    key_column: &str,
+    null_column: &str,
+    out: &mut Vec<i64>,
+) -> Result<(), LoadError> {
+    let file = File::open(path).at(path)?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).at(path)?;
+    let mask = ProjectionMask::columns(builder.parquet_schema(), [key_column, null_column]);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(READ_BATCH_ROWS)
+        .build()
+        .at(path)?;
+    for batch in reader {
+        let batch = batch.map_err(|e| LoadError::Parquet {
+            path: path.to_path_buf(),
+            source: e.into(),
+        })?;
+        let missing = |name: &str| LoadError::Schema {
+            dataset: path.display().to_string(),
+            message: format!("column {name} is missing"),
+        };
+        let keys = batch
+            .column_by_name(key_column)
+            .ok_or_else(|| missing(key_column))?;
+        let marker = batch
+            .column_by_name(null_column)
+            .ok_or_else(|| missing(null_column))?;
+        if marker.null_count() == 0 {
+            continue;
+        }
+        let open =
+            arrow_select::filter::filter(keys, &null_mask(marker.as_ref())).map_err(|e| {
+                LoadError::Parquet {
+                    path: path.to_path_buf(),
+                    source: e.into(),
+                }
+            })?;
+        append_keys(open.as_ref(), out).ok_or_else(|| LoadError::Schema {
+            dataset: path.display().to_string(),
+            message: format!("key column {key_column} must be Int64 or Int32"),
+        })?;
+    }
+    Ok(())
+}
+
+/// A mask of the NULL slots of `array`.
+fn null_mask(array: &dyn Array) -> arrow_array::BooleanArray {
+    (0..array.len()).map(|i| Some(array.is_null(i))).collect()
+}
+
 /// Appends the non-null values of an Int64/Int32 array. `None` for other types.
 pub(crate) fn append_keys(column: &dyn Array, out: &mut Vec<i64>) -> Option<()> {
     match column.data_type() {

@@ -38,13 +38,19 @@ pub fn split_by_event_date(
     time_column: &str,
     tz: Tz,
 ) -> Result<Vec<(NaiveDate, RecordBatch)>, LoadError> {
-    split_for_dataset("(batch)", batch, time_column, tz)
+    split_for_dataset("(batch)", batch, time_column, None, tz)
 }
 
+/// Local days a batch may span before rows are classified one by one instead of by a
+/// table of day starts (a corrupt or far-future time must not build a huge table).
+const MAX_TABLE_DAYS: i64 = 4096;
+
+/// [`split_by_event_date`] for a dataset; `key_column` names the row in errors.
 pub(crate) fn split_for_dataset(
     dataset: &str,
     batch: &RecordBatch,
     time_column: &str,
+    key_column: Option<&str>,
     tz: Tz,
 ) -> Result<Vec<(NaiveDate, RecordBatch)>, LoadError> {
     let times = time_array(dataset, batch, time_column)?;
@@ -58,8 +64,16 @@ pub(crate) fn split_for_dataset(
             return Ok(vec![(NULL_EVENT_DATE, batch.clone())]);
         }
     };
+    for t in [min, max] {
+        if checked_local_date(t, tz).is_none() {
+            return Err(out_of_range(dataset, batch, time_column, key_column, t));
+        }
+    }
     let first = local_date(min, tz);
     let last = local_date(max, tz);
+    if (last - first).num_days() >= MAX_TABLE_DAYS {
+        return split_row_by_row(dataset, batch, time_column, times, tz);
+    }
     // starts[i] = first UTC µs of local day first+i; one extra entry bounds the last day.
     let days = (last - first).num_days() as usize + 1;
     let starts: Vec<i64> = (0..=days)
@@ -105,6 +119,71 @@ pub(crate) fn split_for_dataset(
     }
     out.sort_by_key(|(d, _)| *d);
     Ok(out)
+}
+
+/// Rare path for batches spanning years: one chrono-tz lookup per row.
+fn split_row_by_row(
+    dataset: &str,
+    batch: &RecordBatch,
+    time_column: &str,
+    times: &TimestampMicrosecondArray,
+    tz: Tz,
+) -> Result<Vec<(NaiveDate, RecordBatch)>, LoadError> {
+    let mut by_date: std::collections::BTreeMap<NaiveDate, Vec<u32>> = Default::default();
+    for row in 0..times.len() {
+        let date = if times.is_null(row) {
+            NULL_EVENT_DATE
+        } else {
+            local_date(times.value(row), tz)
+        };
+        by_date.entry(date).or_default().push(row as u32);
+    }
+    if times.null_count() > 0 {
+        warn_nulls(dataset, time_column, times.null_count());
+    }
+    by_date
+        .into_iter()
+        .map(|(date, rows)| {
+            arrow_select::take::take_record_batch(batch, &UInt32Array::from(rows))
+                .map(|part| (date, part))
+                .map_err(arrow_err(dataset))
+        })
+        .collect()
+}
+
+/// The error for the first row whose time is `t`, naming its key when known.
+fn out_of_range(
+    dataset: &str,
+    batch: &RecordBatch,
+    time_column: &str,
+    key_column: Option<&str>,
+    t: i64,
+) -> LoadError {
+    let times = time_array(dataset, batch, time_column).expect("checked by the caller");
+    let row = (0..times.len()).find(|&i| times.is_valid(i) && times.value(i) == t);
+    let key = key_column.zip(row).and_then(|(name, row)| {
+        let column = batch.column_by_name(name)?;
+        let mut keys = Vec::new();
+        super::parquet_io::append_keys(column.slice(row, 1).as_ref(), &mut keys)?;
+        Some(format!("{name} {}", keys.first()?))
+    });
+    LoadError::TimeOutOfRange {
+        dataset: dataset.to_string(),
+        column: time_column.to_string(),
+        key: key.unwrap_or_else(|| format!("row {}", row.unwrap_or(0))),
+        value_us: t,
+    }
+}
+
+/// The local date and the day after it exist in chrono's calendar (years ±262,142;
+/// PostgreSQL goes to 294,276 AD).
+fn checked_local_date(us: i64, tz: Tz) -> Option<NaiveDate> {
+    let date = DateTime::from_timestamp_micros(us)?
+        .with_timezone(&tz)
+        .date_naive();
+    date.checked_add_days(Days::new(2))?;
+    date.checked_sub_days(Days::new(1))?;
+    Some(date)
 }
 
 fn time_array<'a>(

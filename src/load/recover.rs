@@ -1,7 +1,8 @@
 //! Run-start recovery and ownership of staging directories.
 //!
-//! A crash can leave (a) a compaction journal: the new file may or may not be in
-//! place, the old files may or may not be deleted; (b) a staging dir full of files
+//! A crash can leave (a) a journal of a legacy partition's merge into one file (see
+//! `compact`): the new file may or may not be in place, the old files may or may not
+//! be deleted; (b) a staging dir full of files
 //! that were never published. Published partition files need no recovery: each was
 //! renamed into place whole, and rows not covered by saved state are re-extracted
 //! and merged by key on the next run.
@@ -26,7 +27,7 @@ struct Owner {
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RecoveryReport {
-    /// Journals whose new file was in place: the replaced files were deleted.
+    /// Merge journals whose new file was in place: the replaced files were deleted.
     pub compactions_completed: usize,
     /// Journals whose new file never got published: the staged file was deleted.
     pub compactions_rolled_back: usize,
@@ -56,17 +57,41 @@ pub(crate) fn ensure_staging_dir(layout: &LakeLayout, run_id: &str) -> Result<Pa
     Ok(dir)
 }
 
-/// Removes this run's staging dir once every writer of the run has committed.
+/// Removes this run's staging dir and those of its parts (`<run_id>-<suffix>`, e.g. a
+/// backfill's days), once the command is done with them: a finished command, failed or
+/// not, leaves no staging behind (whatever it staged is either published or dropped).
 pub fn end_run(layout: &LakeLayout, run_id: &str) -> Result<(), LoadError> {
-    let dir = layout.staging_dir(run_id);
-    match std::fs::remove_dir_all(&dir) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(LoadError::Io {
-            path: dir,
-            source: e,
-        }),
+    let staging_root = layout.internal_dir().join("staging");
+    let entries = match std::fs::read_dir(&staging_root) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(LoadError::Io {
+                path: staging_root,
+                source: e,
+            })
+        }
+    };
+    let part_prefix = format!("{run_id}-");
+    for entry in entries {
+        let entry = entry.at(&staging_root)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name != run_id && !name.starts_with(&part_prefix) {
+            continue;
+        }
+        let dir = entry.path();
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(LoadError::Io {
+                    path: dir,
+                    source: e,
+                })
+            }
+        }
     }
+    Ok(())
 }
 
 /// Finishes or rolls back interrupted compactions, then removes staging dirs of dead
@@ -81,11 +106,13 @@ pub fn recover(layout: &LakeLayout) -> Result<RecoveryReport, LoadError> {
                 path: path.clone(),
                 source,
             })?;
-        if layout.root.join(&journal.new_file).is_file() {
+        // The staged file is gone exactly when the rename that published it happened
+        // (the merged file's target name may have existed before: `part-0.parquet`).
+        let staged = layout.root.join(&journal.staged);
+        if !staged.exists() && layout.root.join(&journal.new_file).is_file() {
             report.files_deleted += finish_replacement(&layout.root, &journal)?;
             report.compactions_completed += 1;
         } else {
-            let staged = layout.root.join(&journal.staged);
             remove_file_if_exists(&staged).at(&staged)?;
             report.compactions_rolled_back += 1;
         }

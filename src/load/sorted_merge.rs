@@ -1,12 +1,13 @@
-//! Streaming k-way merge of sorted row groups, for compaction.
+//! Streaming k-way merge of sorted row groups, for rewriting a partition's one file.
 //!
-//! Every row group the writer (or an earlier compaction) wrote is sorted by (time, key),
-//! so a partition's files are a set of sorted runs. Merging them a few thousand rows at
-//! a time keeps compaction's memory at (runs × `READ_ROWS` rows) plus one output chunk,
-//! whatever the size of the day, instead of reading the whole partition into memory.
-//! A partition never holds a key twice (merge by key), but compaction is the one place
+//! Every row group the writer (or an earlier rewrite) wrote is sorted by (time, key),
+//! so a partition's file and this run's staged files are a set of sorted runs. Merging
+//! them a few thousand rows at a time keeps memory at (runs × `READ_ROWS` rows) plus one
+//! output chunk, whatever the size of the day, instead of reading the whole partition.
+//! A partition never holds a key twice (merge by key), but the rewrite is the one place
 //! that sees every file, so it enforces it: it remembers each key (8 bytes a row, not
-//! the row itself) and keeps the first occurrence.
+//! the row itself) and keeps the first occurrence. Rows of a file marked `is_old` whose
+//! key is in `replaced` are dropped: a newer version of that row is in the new rows.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
@@ -35,6 +36,8 @@ struct Run {
     pos: usize,
     /// Index of `batch` in the merge's current batch list.
     slot: usize,
+    /// Rows of this run give way to a newer version with the same key.
+    is_old: bool,
 }
 
 impl Run {
@@ -98,21 +101,33 @@ impl Run {
 pub(crate) struct Merged {
     pub rows: u64,
     pub duplicates: u64,
+    /// Old rows dropped because a newer version of the row was merged in.
+    pub replaced: u64,
+}
+
+/// One input of a merge: a file, its row-group count, and whether its rows are the
+/// older versions (the partition's published file) that new rows may replace.
+pub(crate) struct MergeInput {
+    pub path: PathBuf,
+    pub row_groups: usize,
+    pub is_old: bool,
 }
 
 /// Merges the row groups of `files` into `out` in (time, key) order, dropping repeated
-/// keys, with row groups of at most `row_group_rows` rows.
+/// keys and old rows whose key is in `replaced`, with row groups of at most
+/// `row_group_rows` rows.
 pub(crate) fn merge_files(
     dataset: &str,
-    files: &[(PathBuf, usize)],
+    files: &[MergeInput],
+    replaced: &HashSet<i64>,
     sort: &SortSpec,
     row_group_rows: usize,
     out: &mut StagedParquet,
 ) -> Result<Merged, LoadError> {
     let mut runs = Vec::new();
-    for (path, row_groups) in files {
-        for rg in 0..*row_groups {
-            let mut run = open_run(path, rg)?;
+    for file in files {
+        for rg in 0..file.row_groups {
+            let mut run = open_run(&file.path, rg, file.is_old)?;
             if run.advance_batch(sort)? {
                 runs.push(run);
             }
@@ -126,12 +141,14 @@ pub(crate) fn merge_files(
     let mut batches: Vec<RecordBatch> = runs.iter().map(|r| r.batch.clone()).collect();
     let mut picks: Vec<(usize, usize)> = Vec::with_capacity(CHUNK_ROWS);
     let mut seen = HashSet::new();
-    let (mut rows, mut duplicates) = (0u64, 0u64);
+    let (mut rows, mut duplicates, mut superseded) = (0u64, 0u64, 0u64);
     let (mut group_rows, mut group_bytes) = (0usize, 0usize);
     while let Some(Reverse((_, i))) = heap.pop() {
         let run = &mut runs[i];
-        let is_new = run.keys[run.pos].is_none_or(|k| seen.insert(k));
-        if is_new {
+        let key = run.keys[run.pos];
+        if run.is_old && key.is_some_and(|k| replaced.contains(&k)) {
+            superseded += 1;
+        } else if key.is_none_or(|k| seen.insert(k)) {
             picks.push((run.slot, run.pos));
         } else {
             duplicates += 1;
@@ -170,10 +187,14 @@ pub(crate) fn merge_files(
     if group_rows > 0 {
         out.end_row_group()?;
     }
-    Ok(Merged { rows, duplicates })
+    Ok(Merged {
+        rows,
+        duplicates,
+        replaced: superseded,
+    })
 }
 
-fn open_run(path: &Path, row_group: usize) -> Result<Run, LoadError> {
+fn open_run(path: &Path, row_group: usize, is_old: bool) -> Result<Run, LoadError> {
     Ok(Run {
         path: path.to_path_buf(),
         reader: read_row_group(path, row_group, READ_ROWS)?,
@@ -182,6 +203,7 @@ fn open_run(path: &Path, row_group: usize) -> Result<Run, LoadError> {
         keys: Vec::new(),
         pos: 0,
         slot: 0,
+        is_old,
     })
 }
 

@@ -5,15 +5,15 @@
 //! (time, key) and written as one row group to a staged file. At most
 //! `max_open_partitions` partitions are open (LRU): usage logs arrive roughly in time
 //! order, so one or two are active and memory depends on batch size, row group size
-//! and that bound, not on the table. `commit` closes everything, renames the staged
-//! files into their partition folders, then compacts partitions with too many files.
+//! and that bound, not on the table. `commit` closes everything and publishes each
+//! touched partition as its one file, merged with the rows it held (see `compact`).
 //!
 //! Snapshot datasets: every batch goes to one staged file that `commit` renames over
 //! `snapshot_date=D/part-0.parquet` (rename replaces atomically: readers see the old
 //! or the new snapshot, never neither).
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, SchemaRef, TimeUnit};
@@ -24,7 +24,7 @@ mod event;
 
 use event::EventState;
 
-use super::compact::{compact_partition, CompactJob};
+use super::compact::{publish_partition, RewriteJob, PARTITION_FILE};
 use super::error::{IoContext, LoadError};
 use super::fsutil::{create_dir_all_durable, fsync_dir};
 use super::parquet_io::{writer_properties, SortSpec, StagedParquet};
@@ -162,8 +162,13 @@ impl DatasetWriter {
                 Ok(())
             }
             Mode::Event(state) => {
-                let parts =
-                    split_for_dataset(&self.ctx.dataset, batch, &state.sort.time_column, state.tz)?;
+                let parts = split_for_dataset(
+                    &self.ctx.dataset,
+                    batch,
+                    &state.sort.time_column,
+                    Some(&state.sort.key_column),
+                    state.tz,
+                )?;
                 for (date, part) in parts {
                     state.write_partition(
                         &mut self.ctx,
@@ -197,38 +202,38 @@ impl DatasetWriter {
         Ok(self.summary)
     }
 
+    /// Publishes every touched partition as one file (see `compact`), in partition
+    /// order, each with a single rename.
     fn publish_events(&mut self, sort: &SortSpec) -> Result<(), LoadError> {
-        let mut touched = Vec::new();
+        let mut by_partition: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
         for (staged, partition) in std::mem::take(&mut self.staged) {
+            by_partition.entry(partition).or_default().push(staged);
+        }
+        for (partition, staged) in by_partition {
             let dir = self.ctx.dataset_dir.join(&partition);
             create_dir_all_durable(&dir).at(&dir)?;
-            let target = free_target_name(&dir, &self.ctx.options.run_id, &staged);
-            std::fs::rename(&staged, &target).at(&target)?;
-            crate::failpoint::hit("published");
-            fsync_dir(&dir).at(&dir)?;
-            self.summary.files_published += 1;
-            if !touched.contains(&partition) {
-                touched.push(partition);
-            }
-        }
-        fsync_dir(&self.ctx.staging_dir).at(&self.ctx.staging_dir)?;
-        for partition in touched {
-            let staged = self.ctx.next_staged_path();
-            let job = CompactJob {
+            let out = self.ctx.next_staged_path();
+            let job = RewriteJob {
                 layout: &self.ctx.layout,
                 dataset: &self.ctx.dataset,
-                partition_dir: self.ctx.dataset_dir.join(&partition),
+                partition_dir: dir,
                 schema: &self.ctx.schema,
                 props: &self.ctx.props,
                 sort,
                 row_group_rows: self.ctx.options.row_group_rows,
-                max_files: self.ctx.options.max_files_per_partition,
                 run_id: &self.ctx.options.run_id,
+                replace_existing: self.ctx.options.replace_while_null.is_some(),
+                key_generation: self.ctx.options.key_generation,
             };
-            if compact_partition(&job, staged)? {
-                self.summary.partitions_compacted += 1;
-            }
+            let published = publish_partition(&job, &staged, out)?;
+            self.summary.files_published += 1;
+            self.summary.partitions_rewritten += usize::from(published.rewritten);
+            // A replacing row was counted as written when it was accepted; it is a new
+            // version of a row already counted, not a new row.
+            self.summary.rows_written -= published.replaced;
+            self.summary.rows_replaced += published.replaced;
         }
+        fsync_dir(&self.ctx.staging_dir).at(&self.ctx.staging_dir)?;
         Ok(())
     }
 
@@ -246,7 +251,7 @@ impl DatasetWriter {
         let partition = snapshot_partition_name(date);
         let dir = self.ctx.dataset_dir.join(&partition);
         create_dir_all_durable(&dir).at(&dir)?;
-        let target = dir.join("part-0.parquet");
+        let target = dir.join(PARTITION_FILE);
         std::fs::rename(&staged, &target).at(&target)?;
         crate::failpoint::hit("snapshot_published");
         fsync_dir(&dir).at(&dir)?;
@@ -271,21 +276,6 @@ impl Ctx {
         let path = self.next_staged_path();
         StagedParquet::create(path, self.schema.clone(), self.props.clone())
     }
-}
-
-/// `part-<run_id>-<seq>.parquet`, with seq taken from the staged name and bumped if a
-/// file of that name exists (a rerun reusing a run id must never overwrite data).
-fn free_target_name(dir: &Path, run_id: &str, staged: &Path) -> PathBuf {
-    let seq: u64 = staged
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .and_then(|s| s.rsplit('.').next())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (seq..)
-        .map(|n| dir.join(format!("part-{run_id}-{n:05}.parquet")))
-        .find(|p| !p.exists())
-        .expect("an unused file name")
 }
 
 fn check_event_schema(

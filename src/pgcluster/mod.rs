@@ -42,6 +42,22 @@ pub struct ClusterOptions {
     /// `fsync`, `synchronous_commit`, `full_page_writes` off and `wal_level=minimal`:
     /// fast and crash-unsafe, for tests, the demo and benchmarks only.
     pub fast_unsafe: bool,
+    /// Serve TLS (`ssl = on`) with this certificate and key, as a Tableau repository
+    /// does after `tsm security repository-ssl enable`. None: no TLS.
+    pub tls: Option<ServerTls>,
+}
+
+/// A server certificate and its private key, PEM.
+#[derive(Clone)]
+pub struct ServerTls {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for ServerTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerTls { cert_pem, key_pem: *** }")
+    }
 }
 
 impl Default for ClusterOptions {
@@ -50,6 +66,7 @@ impl Default for ClusterOptions {
             server_time_zone: "America/Los_Angeles".to_string(),
             data_dir: None,
             fast_unsafe: false,
+            tls: None,
         }
     }
 }
@@ -100,7 +117,12 @@ impl PgCluster {
         }
 
         let log_path = scratch.path().join("postgres.log");
+        let tls_files = match &opts.tls {
+            Some(tls) => Some(write_tls_files(&user, scratch.path(), tls)?),
+            None => None,
+        };
         let plan = Launch {
+            tls_files: tls_files.as_ref(),
             bins: &bins,
             user: &user,
             opts: &opts,
@@ -135,6 +157,12 @@ impl PgCluster {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// The server's certificate file, when it serves TLS.
+    pub fn tls_cert_path(&self) -> Option<PathBuf> {
+        let path = self.scratch.as_ref()?.path().join("tls").join("server.crt");
+        path.is_file().then_some(path)
     }
 
     pub fn host(&self) -> &'static str {
@@ -251,4 +279,26 @@ impl Drop for PgCluster {
 
 fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Writes the certificate and key where the server user can read them; postgres
+/// refuses a key readable by others, so it is 0600.
+fn write_tls_files(
+    user: &ServerUser,
+    scratch: &Path,
+    tls: &ServerTls,
+) -> Result<(PathBuf, PathBuf), ClusterError> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch.join("tls");
+    fs::create_dir(&dir).map_err(ClusterError::io("creating TLS dir", &dir))?;
+    user.give(&dir)?;
+    let cert = dir.join("server.crt");
+    let key = dir.join("server.key");
+    for (path, text, mode) in [(&cert, &tls.cert_pem, 0o644), (&key, &tls.key_pem, 0o600)] {
+        fs::write(path, text).map_err(ClusterError::io("writing", path))?;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))
+            .map_err(ClusterError::io("setting permissions of", path))?;
+        user.give(path)?;
+    }
+    Ok((cert, key))
 }

@@ -104,6 +104,8 @@ pub(super) struct Launch<'a> {
     pub log_path: &'a Path,
     /// Removed by the reaper if we die.
     pub scratch: &'a Path,
+    /// Certificate and key files when the server serves TLS.
+    pub tls_files: Option<&'a (std::path::PathBuf, std::path::PathBuf)>,
 }
 
 /// Starts postgres on `port` and its reaper, and waits until it accepts logins. On
@@ -117,6 +119,7 @@ pub(super) fn launch(plan: &Launch<'_>, port: u16) -> Result<(Child, Reaper), Cl
         socket_dir,
         log_path,
         scratch,
+        tls_files,
     } = *plan;
     let log = File::create(log_path).map_err(ClusterError::io("creating", log_path))?;
     let log_err = log
@@ -129,7 +132,7 @@ pub(super) fn launch(plan: &Launch<'_>, port: u16) -> Result<(Child, Reaper), Cl
         .arg(port.to_string())
         .arg("-k")
         .arg(socket_dir);
-    for setting in server_settings(opts) {
+    for setting in server_settings(opts, tls_files) {
         cmd.arg("-c").arg(setting);
     }
     // Own process group: Ctrl-C on the demo must not shut the server down under a
@@ -179,7 +182,10 @@ pub(super) fn launch(plan: &Launch<'_>, port: u16) -> Result<(Child, Reaper), Cl
     }
 }
 
-fn server_settings(opts: &ClusterOptions) -> Vec<String> {
+fn server_settings(
+    opts: &ClusterOptions,
+    tls_files: Option<&(std::path::PathBuf, std::path::PathBuf)>,
+) -> Vec<String> {
     let mut settings = vec![
         format!("listen_addresses={HOST}"),
         format!("timezone={}", opts.server_time_zone),
@@ -200,6 +206,11 @@ fn server_settings(opts: &ClusterOptions) -> Vec<String> {
         ] {
             settings.push(s.to_string());
         }
+    }
+    if let Some((cert, key)) = tls_files {
+        settings.push("ssl=on".to_string());
+        settings.push(format!("ssl_cert_file={}", cert.display()));
+        settings.push(format!("ssl_key_file={}", key.display()));
     }
     settings
 }

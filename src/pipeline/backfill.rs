@@ -119,7 +119,7 @@ pub async fn backfill(
         pipeline,
         &RunRequest {
             datasets: request.datasets.clone(),
-            range: None,
+            ..Default::default()
         },
     )?;
     let scope = LockScope::Days {
@@ -143,6 +143,10 @@ pub async fn backfill(
             error: outcome.as_ref().err().map(|e| e as _),
         },
     );
+    // The days' staging dirs and the rebuild's: none is left behind, failed or not.
+    if let Err(e) = crate::load::end_run(&layout, &run_id) {
+        tracing::warn!(error = %e, "could not remove this backfill's staging dirs");
+    }
     outcome?;
     Ok(RunSummary {
         run_id,
@@ -277,6 +281,7 @@ fn rebuild_backfilled(
         row_group_rows: pipeline.output.row_group_rows,
         event_dates: days_of(request.range).into_iter().collect(),
         snapshot_dates: Default::default(),
+        repairs_other_days: false,
     };
     crate::transform::rebuild(&rebuild)
         .map(Some)
@@ -300,6 +305,14 @@ async fn backfill_day(
     let day_run_id = format!("{run_id}-{}", day.format("%Y%m%d"));
     let mut out = Vec::new();
     for source in tableau_sources(pipeline) {
+        // Days are written into the dataset's current key generation (see
+        // `load::generation`); the state file is read, never written.
+        let state = StateStore::new(layout)
+            .load(&source.name)
+            .map_err(|e| RunError::State {
+                source_name: source.name.clone(),
+                source: e,
+            })?;
         let session = open_session(source).await?;
         for table in event_tables(&session, source, &request.datasets).await? {
             let started = std::time::Instant::now();
@@ -322,7 +335,8 @@ async fn backfill_day(
                 compression: pipeline.output.compression,
                 row_group_rows: pipeline.output.row_group_rows,
                 max_open_partitions: 1,
-                max_files_per_partition: 8,
+                replace_while_null: crate::pipeline::tableau::replace_while_null(&table),
+                key_generation: state.datasets.get(&dataset).map_or(0, |d| d.key_generation),
                 run_id: day_run_id.clone(),
             };
             let partitioning = Partitioning::EventDate {

@@ -110,6 +110,85 @@ pub async fn purge_warning(
     }))
 }
 
+/// Evidence that the source hands out ids the lake already holds for other events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyRestart {
+    pub dataset: String,
+    /// Highest id archived.
+    pub watermark: i64,
+    /// The source's highest id now.
+    pub source_max_key: i64,
+    /// Event time (µs UTC) of the row at `watermark`: archived, and now in the source.
+    pub archived_time_us: Option<i64>,
+    pub source_time_us: Option<i64>,
+}
+
+impl KeyRestart {
+    pub fn describe(&self) -> String {
+        let what = if self.source_max_key < self.watermark {
+            format!(
+                "the source's highest id is {} but the lake already holds ids up to {}",
+                self.source_max_key, self.watermark
+            )
+        } else {
+            format!(
+                "the row with id {} was created at {} when archived, but the source's row \
+                 with that id was created at {}",
+                self.watermark,
+                format_us(self.archived_time_us),
+                format_us(self.source_time_us)
+            )
+        };
+        format!(
+            "ids restarted below the watermark: {what}. The repository was restored from a \
+             backup, rebuilt, or truncated with RESTART IDENTITY, and new events reuse ids \
+             the lake holds for other events, so merging them by id would drop them. Nothing \
+             was written for `{dataset}`. Run `usagelake run <pipeline> --new-key-generation \
+             {dataset}` once: it archives the table again in a new key generation \
+             (`part-g<N>.parquet` files), dropping only rows already archived with the same \
+             id and time",
+            dataset = self.dataset
+        )
+    }
+}
+
+/// Restart evidence for an event table the lake already holds (`previous` has a
+/// watermark): the source's highest id is below the watermark, or the source's row at
+/// the watermark id has another event time than the archived one (more than 1 ms apart:
+/// servers before PostgreSQL 14 return the epoch as a float). Two index probes.
+pub async fn key_restart(
+    session: &PgSession,
+    table: &ResolvedTable,
+    previous: &DatasetState,
+) -> Result<Option<KeyRestart>, ExtractError> {
+    let Some(watermark) = previous.watermark_key else {
+        return Ok(None);
+    };
+    let (_, max_key) = session.key_bounds(table).await?;
+    // An empty table (purged, or truncated and not written to yet) reuses nothing yet.
+    let Some(source_max_key) = max_key else {
+        return Ok(None);
+    };
+    let mut restart = KeyRestart {
+        dataset: table.spec.dataset.clone(),
+        watermark,
+        source_max_key,
+        archived_time_us: previous.watermark_time_us,
+        source_time_us: None,
+    };
+    if source_max_key < watermark {
+        return Ok(Some(restart));
+    }
+    let Some(archived) = previous.watermark_time_us else {
+        return Ok(None); // state from an older version: the max-id check only
+    };
+    restart.source_time_us = session.time_of_key(table, watermark).await?;
+    Ok(restart
+        .source_time_us
+        .is_some_and(|t| t.abs_diff(archived) > 1_000)
+        .then_some(restart))
+}
+
 pub fn format_us(us: Option<i64>) -> String {
     us.and_then(DateTime::<Utc>::from_timestamp_micros)
         .map(|t| t.format("%Y-%m-%d %H:%M:%SZ").to_string())

@@ -66,6 +66,11 @@ pub enum RunError {
         source_name: String,
         dataset: String,
     },
+    #[error("source `{source_name}`, dataset `{}`: {}", .restart.dataset, .restart.describe())]
+    KeysRestarted {
+        source_name: String,
+        restart: Box<crate::pipeline::coverage::KeyRestart>,
+    },
     #[error("dataset `{dataset}` is not in any source of this pipeline (known: {known})")]
     UnknownDataset { dataset: String, known: String },
     #[error("source `{source_name}`: rebuilding the enriched datasets failed")]

@@ -2,7 +2,7 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int64Type, TimestampMicrosecondType};
-use arrow_array::RecordBatch;
+use arrow_array::{Array, RecordBatch};
 
 /// Per-batch extremes of the rows read (not only the rows written: a row already in the
 /// lake still proves its key range was seen).
@@ -11,6 +11,8 @@ pub struct EventStats {
     pub rows: u64,
     pub max_key: Option<i64>,
     pub max_time_us: Option<i64>,
+    /// Event time of the row with `max_key` (NULL time: None).
+    pub time_at_max_key_us: Option<i64>,
     /// (smallest key, largest time) per batch; batches are ordered by arrival.
     batches: Vec<(i64, i64)>,
 }
@@ -21,17 +23,22 @@ impl EventStats {
         let times = batch
             .column(time_index)
             .as_primitive::<TimestampMicrosecondType>();
-        let (mut min_key, mut max_key) = (i64::MAX, i64::MIN);
-        for &k in keys.values() {
+        let (mut min_key, mut max_key, mut max_at) = (i64::MAX, i64::MIN, 0);
+        for (i, &k) in keys.values().iter().enumerate() {
             min_key = min_key.min(k);
-            max_key = max_key.max(k);
+            if k > max_key {
+                (max_key, max_at) = (k, i);
+            }
         }
         let max_time = times.iter().flatten().max();
         self.rows += batch.num_rows() as u64;
         if batch.num_rows() == 0 {
             return;
         }
-        self.max_key = Some(self.max_key.map_or(max_key, |m| m.max(max_key)));
+        if self.max_key.is_none_or(|m| max_key > m) {
+            self.max_key = Some(max_key);
+            self.time_at_max_key_us = times.is_valid(max_at).then(|| times.value(max_at));
+        }
         if let Some(t) = max_time {
             self.max_time_us = Some(self.max_time_us.map_or(t, |m| m.max(t)));
             self.batches.push((min_key, t));

@@ -86,12 +86,22 @@ pub fn record(layout: &LakeLayout, entry: &LedgerEntry) -> std::io::Result<PathB
         ArrowWriter::try_new(&mut bytes, batch.schema(), None).map_err(std::io::Error::other)?;
     writer.write(&batch).map_err(std::io::Error::other)?;
     writer.close().map_err(std::io::Error::other)?;
-    let path = ledger_dir(layout)
-        .join(format!("run_date={}", entry.started.date_naive()))
-        .join(format!("{}.parquet", entry.run_id));
-    fsutil::create_dir_all_durable(path.parent().expect("has parent"))?;
-    fsutil::atomic_write(&path, &bytes)?;
-    Ok(path)
+    let dir = ledger_dir(layout).join(format!("run_date={}", entry.started.date_naive()));
+    fsutil::create_dir_all_durable(&dir)?;
+    // Never over another entry: run ids are unique, but a ledger is history, so even a
+    // clash (a clock set back, a copied lake) keeps both records.
+    for n in 0u32.. {
+        let name = match n {
+            0 => format!("{}.parquet", entry.run_id),
+            n => format!("{}.{n}.parquet", entry.run_id),
+        };
+        let path = dir.join(name);
+        match fsutil::write_new(&path, &bytes) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            other => return other.map(|()| path),
+        }
+    }
+    unreachable!("some numbered ledger file name is free")
 }
 
 /// [`record`], logging instead of failing: see there.
@@ -243,5 +253,27 @@ mod tests {
         })
         .unwrap();
         assert_eq!(batch.num_rows(), 1);
+    }
+
+    #[test]
+    fn a_ledger_entry_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = LakeLayout::new(dir.path());
+        let started = Utc::now();
+        let entry = |command| LedgerEntry {
+            run_id: "same-id",
+            pipeline: "p.toml".into(),
+            command,
+            started,
+            finished: started,
+            range: None,
+            sources: &[],
+            error: None,
+        };
+        let first = record(&layout, &entry("run")).unwrap();
+        let second = record(&layout, &entry("backfill")).unwrap();
+        assert_ne!(first, second);
+        let files = std::fs::read_dir(first.parent().unwrap()).unwrap().count();
+        assert_eq!(files, 2, "both runs are recorded");
     }
 }

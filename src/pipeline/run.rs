@@ -50,6 +50,9 @@ pub struct RunRequest {
     pub datasets: Vec<String>,
     /// Re-extract event tables for these local dates instead of running incrementally.
     pub range: Option<DateRange>,
+    /// Event datasets whose source ids restarted: start a new key generation for them
+    /// (see `load::generation`).
+    pub new_key_generation: Vec<String>,
 }
 
 pub async fn run_pipeline(
@@ -81,6 +84,12 @@ pub async fn run_pipeline(
             error: outcome.as_ref().err().map(|e| e as _),
         },
     );
+    if outcome.is_err() {
+        // A failed run leaves no staging behind either: nothing it staged is published.
+        if let Err(e) = crate::load::end_run(&layout, &run_id) {
+            tracing::warn!(error = %e, "could not remove this run's staging dir");
+        }
+    }
     outcome?;
 
     let summary = RunSummary {
@@ -96,12 +105,15 @@ pub async fn run_pipeline(
     Ok(summary)
 }
 
-/// `<UTC start>-<pid>`: sorts by time, unique per host and second.
+/// `<UTC start>-<pid>-<8 random hex digits>`: sorts by time; unique across machines
+/// sharing one lake even in the same second with the same pid (containers are often
+/// pid 1), which the pid alone is not. Names staging dirs, ledger files, data files.
 pub(crate) fn new_run_id(started: DateTime<Utc>) -> String {
     format!(
-        "{}-{}",
+        "{}-{}-{:08x}",
         started.format("%Y%m%dT%H%M%SZ"),
-        std::process::id()
+        std::process::id(),
+        rand::random::<u32>()
     )
 }
 
@@ -183,6 +195,14 @@ fn save_summary(layout: &LakeLayout, summary: &RunSummary) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_ids_started_in_the_same_second_by_the_same_pid_differ() {
+        let at = Utc.with_ymd_and_hms(2026, 3, 8, 1, 2, 3).unwrap();
+        let ids: std::collections::BTreeSet<String> = (0..50).map(|_| new_run_id(at)).collect();
+        assert_eq!(ids.len(), 50);
+        assert!(ids.iter().all(|id| id.starts_with("20260308T010203Z-")));
+    }
 
     #[test]
     fn date_range_covers_local_days_across_dst() {

@@ -58,12 +58,24 @@ pub struct DatasetState {
     pub lookback_key: Option<i64>,
     /// Highest event time durable in the lake, µs since the epoch (UTC).
     pub max_event_time_us: Option<i64>,
+    /// Tableau event tables: event time (µs UTC) of the row at `watermark_key`. The
+    /// source row at that key must keep it; if it changed, ids were handed out again
+    /// (see `coverage::key_restart`).
+    pub watermark_time_us: Option<i64>,
+    /// Tableau event tables: key generation the lake writes (see `load::generation`);
+    /// raised by `run --new-key-generation` after the source's ids restarted.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub key_generation: u32,
     /// RFC3339 UTC.
     pub updated_at: String,
     pub run_id: String,
     pub rows_total: Option<u64>,
     /// `YYYY-MM-DD` of the last snapshot written, for snapshot datasets.
     pub last_snapshot_date: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 pub struct StateStore {
@@ -131,6 +143,8 @@ mod tests {
                 watermark_key: Some(9_000_000_001),
                 lookback_key: Some(8_999_000_000),
                 max_event_time_us: Some(1_772_950_000_000_000),
+                watermark_time_us: Some(1_772_949_000_000_000),
+                key_generation: 1,
                 updated_at: "2026-03-08T07:30:00Z".into(),
                 run_id: "20260308T073000Z-4242".into(),
                 rows_total: Some(10_000_000),

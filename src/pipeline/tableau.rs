@@ -33,7 +33,10 @@ pub fn connect_options(source: &TableauSource) -> Result<ConnectOptions, RunErro
         user: source.user.clone(),
         password,
         sslmode: source.sslmode,
+        root_cert_file: source.root_cert_file.clone(),
         connect_timeout: source.connect_timeout,
+        statement_timeout: source.statement_timeout,
+        idle_in_transaction_timeout: source.idle_in_transaction_timeout,
         application_name: "usagelake".to_string(),
     })
 }
@@ -113,7 +116,17 @@ pub(crate) async fn run_tableau(
             run_date,
         };
         let mut summary = if is_event {
-            let previous = state.datasets.get(dataset).cloned().unwrap_or_default();
+            let mut previous = state.datasets.get(dataset).cloned().unwrap_or_default();
+            if request.range.is_none() && request.new_key_generation.contains(dataset) {
+                // Everything the source holds is read again into the next generation;
+                // rows already archived (same id and time) are dropped by the writer.
+                previous = DatasetState {
+                    key_generation: previous.key_generation + 1,
+                    ..Default::default()
+                };
+                tracing::warn!(source = %name, dataset = %dataset, generation = previous.key_generation,
+                    "starting a new key generation: re-reading the whole table");
+            }
             let (summary, next) = ctx.event(&table, &previous, request.range).await?;
             if let Some(next) = next {
                 state.datasets.insert(dataset.clone(), next);
@@ -214,6 +227,8 @@ fn rebuild_derived(
         row_group_rows: pipeline.output.row_group_rows,
         event_dates,
         snapshot_dates: wrote_snapshots.then_some(run_date).into_iter().collect(),
+        // A date-range run (`run --from/--to`) holds the whole lake too.
+        repairs_other_days: true,
     };
     crate::transform::rebuild(&rebuild).map_err(|e| RunError::Transform {
         source_name: source.name.clone(),
@@ -232,12 +247,13 @@ struct DatasetRun<'a> {
 }
 
 impl DatasetRun<'_> {
-    fn writer_options(&self) -> WriterOptions {
+    fn writer_options(&self, table: &ResolvedTable, key_generation: u32) -> WriterOptions {
         WriterOptions {
             compression: self.pipeline.output.compression,
             row_group_rows: self.pipeline.output.row_group_rows,
             max_open_partitions: 4,
-            max_files_per_partition: 8,
+            replace_while_null: replace_while_null(table),
+            key_generation,
             run_id: self.run_id.to_string(),
         }
     }
@@ -246,6 +262,7 @@ impl DatasetRun<'_> {
         &self,
         table: &ResolvedTable,
         partitioning: Partitioning,
+        key_generation: u32,
     ) -> Result<DatasetWriter, RunError> {
         DatasetWriter::open(
             self.layout,
@@ -253,7 +270,7 @@ impl DatasetRun<'_> {
             &table.spec.dataset,
             table.schema.clone(),
             partitioning,
-            self.writer_options(),
+            self.writer_options(table, key_generation),
         )
         .map_err(|e| RunError::Load {
             source_name: self.source.name.clone(),
@@ -269,7 +286,10 @@ impl DatasetRun<'_> {
         previous: &DatasetState,
         range: Option<DateRange>,
     ) -> Result<(DatasetSummary, Option<DatasetState>), RunError> {
-        let TableKind::Event { key, time, pending } = &table.spec.kind else {
+        let TableKind::Event {
+            key, time, pending, ..
+        } = &table.spec.kind
+        else {
             unreachable!("event() is called for event tables only")
         };
         let extract_error = |e| RunError::Extract {
@@ -287,6 +307,18 @@ impl DatasetRun<'_> {
                 None => RowRange::All,
             },
         };
+        // Ids handed out again would be dropped by merge-by-key: stop before writing.
+        if range.is_none() {
+            let restart = coverage::key_restart(self.session, table, previous)
+                .await
+                .map_err(extract_error)?;
+            if let Some(restart) = restart {
+                return Err(RunError::KeysRestarted {
+                    source_name: self.source.name.clone(),
+                    restart: Box::new(restart),
+                });
+            }
+        }
         // Catch-up after missed nights is automatic (reads by id); warn if the source
         // already purged part of what we missed.
         let purge_warning = match range {
@@ -317,7 +349,7 @@ impl DatasetRun<'_> {
             key_column: key.clone(),
             tz: self.pipeline.time_zone,
         };
-        let writer = self.open_writer(table, partitioning)?;
+        let writer = self.open_writer(table, partitioning, previous.key_generation)?;
         let bar = self
             .progress
             .dataset(&self.source.name, &table.spec.dataset);
@@ -355,6 +387,9 @@ impl DatasetRun<'_> {
         let lookback_us = i64::try_from(self.source.lookback.as_micros()).unwrap_or(i64::MAX);
         let mut next = previous.clone();
         next.watermark_key = max_opt(previous.watermark_key, stats.max_key);
+        if stats.max_key.is_some() && stats.max_key >= previous.watermark_key {
+            next.watermark_time_us = stats.time_at_max_key_us;
+        }
         next.max_event_time_us = max_opt(previous.max_event_time_us, stats.max_time_us);
         let lookback = stats.lookback_key(lookback_us).or(previous.lookback_key);
         // Unfinished rows (running jobs) are excluded now and must be read once they end.
@@ -372,6 +407,7 @@ impl DatasetRun<'_> {
             Partitioning::SnapshotDate {
                 date: self.run_date,
             },
+            0,
         )?;
         let bar = self
             .progress
@@ -394,6 +430,16 @@ impl DatasetRun<'_> {
             partitions: written.partitions,
             ..Default::default()
         })
+    }
+}
+
+/// Tables with rows that are not final yet (running background jobs, archived with
+/// `include_incomplete_jobs`) replace a published row that is not final by its newer
+/// version; the column that says so.
+pub(crate) fn replace_while_null(table: &ResolvedTable) -> Option<String> {
+    match &table.spec.kind {
+        TableKind::Event { pending_column, .. } => pending_column.clone(),
+        TableKind::Snapshot => None,
     }
 }
 

@@ -14,7 +14,9 @@ use crate::extract::postgres::TableKind;
 use crate::extract::tableau;
 use crate::load::{list_partitions, LakeLayout};
 use crate::pipeline::backfill::{event_tables, open_session};
-use crate::pipeline::coverage::{format_us, purge_gap, source_extent, PurgeGap};
+use crate::pipeline::coverage::{
+    format_us, key_restart, purge_gap, source_extent, KeyRestart, PurgeGap,
+};
 use crate::pipeline::lock::{holders, LockHolder};
 use crate::pipeline::run::selected_datasets;
 use crate::pipeline::state::{DatasetState, SourceState, StateStore};
@@ -60,6 +62,8 @@ pub struct DatasetStatus {
     pub last_partition: Option<String>,
     /// Ids the source purged before we copied them.
     pub purged: Option<PurgeGap>,
+    /// The source hands out ids the lake holds for other events (see `coverage`).
+    pub key_restart: Option<KeyRestart>,
     /// A time span the source no longer provides and the lake does not hold (ArcGIS
     /// history: retention passed our watermark, or the first run's start).
     pub lost_span: Option<LostSpan>,
@@ -74,6 +78,7 @@ impl Status {
     pub fn has_gap(&self, ignore_empty_days: bool) -> bool {
         self.sources.iter().flat_map(|s| &s.datasets).any(|d| {
             d.purged.is_some()
+                || d.key_restart.is_some()
                 || d.lost_span.is_some()
                 || (!ignore_empty_days && !d.empty_days.is_empty())
         })
@@ -134,6 +139,9 @@ impl Status {
                 );
                 if let Some(gap) = &d.purged {
                     problems.push(format!("GAP {name}: {}", gap.describe()));
+                }
+                if let Some(restart) = &d.key_restart {
+                    problems.push(format!("GAP {name}: {}", restart.describe()));
                 }
                 if let Some(span) = &d.lost_span {
                     problems.push(format!("GAP {name}: {}", span.describe()));
@@ -246,6 +254,7 @@ pub(super) fn lake_status(
         first_partition: partitions.first().map(|p| p.name.clone()),
         last_partition: partitions.last().map(|p| p.name.clone()),
         purged: None,
+        key_restart: None,
         lost_span: None,
         notes: Vec::new(),
         empty_days: if is_event {
@@ -276,8 +285,20 @@ async fn source_gaps(
             ds.and_then(|d| d.watermark_key),
             ds.and_then(|d| d.max_event_time_us),
         );
+        let restart = match ds {
+            Some(ds) => key_restart(&session, &table, ds).await.map_err(|e| {
+                crate::pipeline::RunError::Extract {
+                    source_name: source.name.clone(),
+                    dataset: table.spec.dataset.clone(),
+                    source: Box::new(e),
+                }
+            })?,
+            None => None,
+        };
         if let Some(status) = datasets.iter_mut().find(|d| d.name == table.spec.dataset) {
-            status.purged = gap;
+            // Ids below a restart are not "purged": the restart explains them.
+            status.purged = gap.filter(|_| restart.is_none());
+            status.key_restart = restart;
         }
     }
     let _ = session.finish().await;

@@ -3,7 +3,9 @@
 //! Which dates: every `event_date` the run touched in `http_requests`, every date of a
 //! `--from/--to` range, every date whose enriched row count differs from the raw one (a
 //! run that died between the raw write and the rebuild, or a lake from before this stage),
-//! and every date whose point-in-time selection uses a snapshot this run wrote.
+//! and every date whose point-in-time selection uses a snapshot this run wrote. The last
+//! two only with `repairs_other_days` (runs, not backfills: a backfill touches only its
+//! own days).
 //!
 //! Memory: one day of raw rows plus one chunk of enriched rows (the enriched file is written
 //! chunk by chunk) plus the narrow columns the daily seeds aggregate.
@@ -42,6 +44,11 @@ pub struct RebuildRequest<'a> {
     pub event_dates: BTreeSet<NaiveDate>,
     /// Snapshot dates the run wrote.
     pub snapshot_dates: BTreeSet<NaiveDate>,
+    /// Also rebuild other days that need it (enriched count differs from the raw one,
+    /// a snapshot they use was rewritten). The nightly run does (it holds the whole
+    /// lake); a backfill does not: it holds only its days, and another backfill may be
+    /// writing the others.
+    pub repairs_other_days: bool,
 }
 
 /// What the transform did for one source; saved in the run summary.
@@ -90,12 +97,14 @@ fn rebuild_on_this_thread(
     let dates: Vec<NaiveDate> = raw
         .iter()
         .filter(|(date, partition)| {
-            request.event_dates.contains(date)
-                || enriched.get(date).map_or(0, |e| e.rows) != partition.rows
-                || catalog
-                    .selection(**date)
-                    .iter()
-                    .any(|s| s.is_some_and(|s| request.snapshot_dates.contains(&s)))
+            let needs_repair = || {
+                enriched.get(date).map_or(0, |e| e.rows) != partition.rows
+                    || catalog
+                        .selection(**date)
+                        .iter()
+                        .any(|s| s.is_some_and(|s| request.snapshot_dates.contains(&s)))
+            };
+            request.event_dates.contains(date) || (request.repairs_other_days && needs_repair())
         })
         .map(|(date, _)| *date)
         .collect();

@@ -263,3 +263,42 @@ async fn plan_shards_are_contiguous_non_overlapping_and_cover_the_range() {
     let ids = ids_by_partition(&lake.dataset_dir("http_requests"), "id");
     assert!(ids.is_empty(), "plan writes nothing");
 }
+
+#[tokio::test]
+async fn finished_backfill_leaves_no_staging_and_rebuilds_only_its_own_derived_days() {
+    let (_db, lake) = lake_missing_held_rows(3_000).await;
+    let enriched = lake.root().join("tab/requests_enriched");
+    // A run that died between the raw write and the rebuild leaves a day whose
+    // enriched count differs from the raw one: that is the nightly run's to repair,
+    // not a backfill's of other days (it would race a backfill of that day).
+    let outside_day = enriched.join("event_date=2026-11-02");
+    assert!(outside_day.is_dir(), "the run enriched every day");
+    std::fs::remove_dir_all(&outside_day).unwrap();
+    let outside = partition_files(&enriched, |p| !is_in_range(p));
+
+    let out = command(
+        &lake,
+        &[
+            "backfill",
+            "--from",
+            "2026-11-03",
+            "--to",
+            "2026-11-05",
+            "--jobs",
+            "2",
+            "--quiet",
+        ],
+    );
+    assert_success(&out);
+    assert_eq!(
+        partition_files(&enriched, |p| !is_in_range(p)),
+        outside,
+        "derived partitions outside the range untouched"
+    );
+    assert!(!outside_day.exists());
+    let staging = lake.root().join("_usagelake/staging");
+    let left: Vec<_> = std::fs::read_dir(&staging)
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "staging left behind: {left:?}");
+}

@@ -34,7 +34,10 @@ fn options(url: &str, sslmode: SslMode) -> ConnectOptions {
             .get_password()
             .map(|p| Secret::new(String::from_utf8_lossy(p))),
         sslmode,
+        root_cert_file: None,
         connect_timeout: Duration::from_secs(5),
+        statement_timeout: Duration::from_secs(3600),
+        idle_in_transaction_timeout: Duration::from_secs(600),
         application_name: "usagelake-test".into(),
     }
 }
@@ -86,6 +89,7 @@ fn spec() -> TableSpec {
             key: "id".into(),
             time: "ts".into(),
             pending: Some("b IS NOT TRUE".into()),
+            pending_column: None,
         },
         is_optional: false,
         row_filter: None,

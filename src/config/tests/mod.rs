@@ -180,6 +180,15 @@ fn shipped_pipeline_files_parse() {
         Some(SecretRef::Env("TABLEAU_REPO_PASSWORD".into()))
     );
     assert_eq!(tableau(&example, 0).port, 8060);
+    assert_eq!(tableau(&example, 0).sslmode, SslMode::VerifyCa);
+    assert_eq!(
+        tableau(&example, 0).root_cert_file,
+        Some(dir.join("certs/tableau-repository.crt"))
+    );
+    assert_eq!(
+        tableau(&example, 0).idle_in_transaction_timeout,
+        std::time::Duration::from_secs(600)
+    );
 
     let demo = load_pipeline(&dir.join("demo.toml")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(demo.time_zone, chrono_tz::America::New_York);

@@ -110,7 +110,7 @@ lookback_minutes = -1
 include_incomplete_jobs = "no"
 connect_timeout_seconds = 601
 datasets = "users"
-sslmode = "verify-full"
+sslmode = "always"
 "#;
     let errors = errors(text);
     let got: Vec<(usize, &str, &str)> = errors
@@ -156,12 +156,12 @@ sslmode = "verify-full"
             "sources[0].datasets",
             "expected an array of strings, found string",
         ),
-        (16, "sources[0].sslmode", "unknown value \"verify-full\""),
+        (16, "sources[0].sslmode", "unknown value \"always\""),
     ];
     assert_eq!(got, expected);
     assert_eq!(
         errors.problems[9].hint.as_deref(),
-        Some("one of: \"disable\", \"prefer\", \"require\"")
+        Some("one of: \"disable\", \"prefer\", \"require\", \"verify-ca\", \"verify-full\"")
     );
 }
 

@@ -213,6 +213,7 @@ mod tests {
                 key: "id".into(),
                 time: "created_at".into(),
                 pending: None,
+                pending_column: None,
             },
             is_optional: false,
             row_filter: None,

@@ -87,6 +87,6 @@ pub enum ExtractError {
     #[error("invalid read range for table {table:?}: {message}")]
     InvalidRange { table: String, message: String },
 
-    #[error("TLS setup failed for sslmode=require: {message}")]
+    #[error("TLS setup failed: {message}")]
     Tls { message: String },
 }

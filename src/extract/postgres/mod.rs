@@ -7,7 +7,7 @@
 //!
 //! Files: `session` (connection, snapshot, the public calls), `discover` (spec ↔ catalog),
 //! `statement` (SQL templates → statements), `copy_binary` (COPY framing → batches),
-//! `types` (the type table and per-type decoders), `tls` (sslmode=require).
+//! `types` (the type table and per-type decoders), `tls` (sslmode prefer, require, verify-ca, verify-full).
 
 mod copy_binary;
 mod discover;

@@ -37,7 +37,14 @@ pub struct ConnectOptions {
     pub user: String,
     pub password: Option<Secret>,
     pub sslmode: SslMode,
+    /// PEM certificate(s) `verify-ca` / `verify-full` trust (see `tls`).
+    pub root_cert_file: Option<std::path::PathBuf>,
     pub connect_timeout: Duration,
+    /// Longest statement (a whole table's COPY) in the snapshot transaction.
+    pub statement_timeout: Duration,
+    /// Longest the snapshot transaction may sit idle (the client writing the lake):
+    /// past it the server ends the session and releases its locks.
+    pub idle_in_transaction_timeout: Duration,
     /// Shown in `pg_stat_activity`, so a DBA can tell who holds the snapshot.
     pub application_name: String,
 }
@@ -49,6 +56,8 @@ pub struct PgSession {
     connection: JoinHandle<()>,
     user: String,
     is_in_snapshot: bool,
+    /// (statement, idle in transaction) limits of the snapshot transaction.
+    timeouts: (Duration, Duration),
 }
 
 impl PgSession {
@@ -72,22 +81,22 @@ impl PgSession {
             source,
         };
         let (client, connection) = match opts.sslmode {
-            // prefer: without a TLS connector tokio-postgres skips the SSL request and
-            // speaks plain text, which is what prefer falls back to anyway.
-            SslMode::Disable | SslMode::Prefer => {
-                config.ssl_mode(match opts.sslmode {
-                    SslMode::Disable => tokio_postgres::config::SslMode::Disable,
-                    _ => tokio_postgres::config::SslMode::Prefer,
-                });
+            SslMode::Disable => {
+                config.ssl_mode(tokio_postgres::config::SslMode::Disable);
                 let (client, connection) = config.connect(NoTls).await.map_err(connect_error)?;
                 (client, spawn_connection(connection))
             }
-            SslMode::Require => {
-                config.ssl_mode(tokio_postgres::config::SslMode::Require);
-                let (client, connection) = config
-                    .connect(tls::require_connector()?)
-                    .await
-                    .map_err(connect_error)?;
+            // prefer needs a TLS connector too: without one tokio-postgres never sends
+            // the SSL request and always speaks plain text. With one it asks first and
+            // falls back to plain text only when the server declines.
+            mode => {
+                config.ssl_mode(match mode {
+                    SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
+                    _ => tokio_postgres::config::SslMode::Require,
+                });
+                let connector = tls::connector(mode, opts.root_cert_file.as_deref())?;
+                let (client, connection) =
+                    config.connect(connector).await.map_err(connect_error)?;
                 (client, spawn_connection(connection))
             }
         };
@@ -97,14 +106,46 @@ impl PgSession {
             connection,
             user: opts.user.clone(),
             is_in_snapshot: false,
+            timeouts: (opts.statement_timeout, opts.idle_in_transaction_timeout),
+        })
+    }
+
+    /// Whether this session is encrypted, as the server sees it (`pg_stat_ssl`).
+    pub async fn is_encrypted(&self) -> Result<bool, ExtractError> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT coalesce((SELECT ssl FROM pg_catalog.pg_stat_ssl \
+                 WHERE pid = pg_catalog.pg_backend_pid()), false)",
+                &[],
+            )
+            .await
+            .map_err(|source| ExtractError::Query {
+                table: SESSION.into(),
+                sql_name: "pg_stat_ssl",
+                source,
+            })?;
+        row.try_get(0).map_err(|source| ExtractError::Query {
+            table: SESSION.into(),
+            sql_name: "pg_stat_ssl",
+            source,
         })
     }
 
     /// BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY (`sql/extract/begin_snapshot.sql`):
     /// every later read sees one snapshot, and long COPYs are not cancelled by timeouts.
     pub async fn begin_snapshot(&mut self) -> Result<(), ExtractError> {
+        let sql = BEGIN_SNAPSHOT_SQL
+            .replace(
+                "{statement_timeout_ms}",
+                &self.timeouts.0.as_millis().to_string(),
+            )
+            .replace(
+                "{idle_in_transaction_timeout_ms}",
+                &self.timeouts.1.as_millis().to_string(),
+            );
         self.client
-            .batch_execute(BEGIN_SNAPSHOT_SQL)
+            .batch_execute(&sql)
             .await
             .map_err(|source| ExtractError::Query {
                 table: SESSION.into(),
@@ -251,6 +292,26 @@ impl PgSession {
     ) -> Result<Option<i64>, ExtractError> {
         let statement = statement::time_at_key_sql(table, key)?;
         tracing::trace!(table = %table.spec.table, key, "time_at_key");
+        let row = self
+            .client
+            .query_opt(&statement.sql, &[])
+            .await
+            .map_err(|source| query_error(table, &statement, source))?;
+        match row {
+            None => Ok(None),
+            Some(row) => row
+                .try_get(0)
+                .map_err(|source| query_error(table, &statement, source)),
+        }
+    }
+
+    /// Event time (µs, UTC) of the row whose key is exactly `key`; None if there is none.
+    pub async fn time_of_key(
+        &self,
+        table: &ResolvedTable,
+        key: i64,
+    ) -> Result<Option<i64>, ExtractError> {
+        let statement = statement::time_of_key_sql(table, key)?;
         let row = self
             .client
             .query_opt(&statement.sql, &[])

@@ -44,6 +44,10 @@ pub enum TableKind {
         /// Predicate for rows that are not final yet (e.g. background jobs still
         /// running); the next run re-reads from the smallest such key.
         pending: Option<String>,
+        /// A column that is NULL exactly while a row is not final (`completed_at` of a
+        /// background job). A lake row with NULL there is replaced when the row is read
+        /// again; a final row is never rewritten, so re-reading it costs nothing.
+        pending_column: Option<String>,
     },
     /// A dimension table snapshotted whole into `snapshot_date=<run date>`.
     Snapshot,

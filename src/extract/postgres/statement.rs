@@ -113,10 +113,9 @@ pub(super) fn min_pending_sql(table: &ResolvedTable) -> Result<Option<Statement>
         &[
             ("{key}", &quote_ident(key)),
             ("{table}", &qualified_table(table)),
-            (
-                "{where}",
-                &where_clause(table, &RowRange::All, Some(pending))?,
-            ),
+            // Not `where_clause`: the row filter (`completed_at IS NOT NULL`) excludes
+            // exactly the pending rows, so ANDing it in would always find none.
+            ("{where}", &finish_where(Vec::new(), Some(pending))?),
         ],
     );
     Ok(Some(Statement {
@@ -152,6 +151,29 @@ pub(super) fn time_at_key_sql(table: &ResolvedTable, key: i64) -> Result<Stateme
     })
 }
 
+/// Event time of the row whose key is exactly `key` (same template as `time_at_key_sql`).
+pub(super) fn time_of_key_sql(table: &ResolvedTable, key: i64) -> Result<Statement, ExtractError> {
+    let (key_column, time, _) = event_columns(table)?;
+    let at = format!(
+        "{} = {key} AND {} IS NOT NULL",
+        quote_ident(key_column),
+        quote_ident(time)
+    );
+    let sql = render(
+        TIME_AT_KEY_SQL,
+        &[
+            ("{key}", &quote_ident(key_column)),
+            ("{time}", &quote_ident(time)),
+            ("{table}", &qualified_table(table)),
+            ("{where}", &where_clause(table, &RowRange::All, Some(&at))?),
+        ],
+    );
+    Ok(Statement {
+        name: "time_at_key.sql",
+        sql,
+    })
+}
+
 /// `"name"` with embedded quotes doubled.
 pub(super) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -163,7 +185,9 @@ fn qualified_table(table: &ResolvedTable) -> String {
 
 fn event_columns(table: &ResolvedTable) -> Result<(&str, &str, Option<&str>), ExtractError> {
     match &table.spec.kind {
-        TableKind::Event { key, time, pending } => Ok((key, time, pending.as_deref())),
+        TableKind::Event {
+            key, time, pending, ..
+        } => Ok((key, time, pending.as_deref())),
         TableKind::Snapshot => Err(ExtractError::InvalidRange {
             table: table.spec.table.clone(),
             message: "keys and time ranges apply to event tables only; this is a snapshot table"

@@ -120,7 +120,7 @@ pub(super) fn event_spec(dataset: &str, include_incomplete_jobs: bool) -> Option
                     ("scheduled_start", Timestamp),
                 ],
             ),
-            Some(JOB_PENDING.trim()),
+            Some((JOB_PENDING.trim(), "completed_at")),
             (!include_incomplete_jobs).then_some(JOB_COMPLETED.trim()),
         ),
         _ => return None,

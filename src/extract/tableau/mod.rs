@@ -55,10 +55,12 @@ fn columns(cols: Cols) -> Vec<ColumnSpec> {
         .collect()
 }
 
+/// `pending`: the SQL predicate of rows not final yet and the column that is NULL
+/// exactly while a row is not final (see `TableKind::Event`).
 pub(super) fn event(
     dataset: &str,
     cols: Cols,
-    pending: Option<&str>,
+    pending: Option<(&str, &str)>,
     row_filter: Option<&str>,
 ) -> TableSpec {
     TableSpec {
@@ -68,7 +70,8 @@ pub(super) fn event(
         kind: TableKind::Event {
             key: "id".to_string(),
             time: "created_at".to_string(),
-            pending: pending.map(str::to_string),
+            pending: pending.map(|(predicate, _)| predicate.to_string()),
+            pending_column: pending.map(|(_, column)| column.to_string()),
         },
         is_optional: false,
         row_filter: row_filter.map(str::to_string),

@@ -1,60 +1,95 @@
-//! Compaction of small files and recovery of an interrupted compaction or run.
+//! One file per partition, merging into it, and recovery of an interrupted merge or run.
 
 use super::*;
 
 #[test]
-fn many_small_runs_are_compacted_into_one_file() {
+fn every_run_leaves_one_sorted_file_per_partition() {
     let dir = tempfile::tempdir().unwrap();
     let layout = LakeLayout::new(dir.path());
-    let mut compactions = 0;
+    let mut rewrites = 0;
     for run in 0..4i64 {
         let opts = WriterOptions {
-            max_files_per_partition: 3,
+            max_open_partitions: 1,
             ..options(&format!("run-{run}"), 7)
         };
-        // Each run overlaps the previous one by 5 ids.
-        let summary = write_all(&layout, opts, &[day_batch(DAY1, run * 15, 20)]);
-        compactions += summary.partitions_compacted;
+        // Each run overlaps the previous one by 5 ids; DAY2 in between forces an
+        // eviction, so DAY1 gets two staged files in one run.
+        let batches = [
+            day_batch(DAY1, run * 15, 10),
+            day_batch(DAY2, 1000 + run, 1),
+            day_batch(DAY1, run * 15 + 10, 10),
+        ];
+        let summary = write_all(&layout, opts, &batches);
+        rewrites += summary.partitions_rewritten;
+        for partition in list_partitions(&layout, "tableau", "http_requests").unwrap() {
+            assert_eq!(
+                partition.files,
+                vec![partition.path.join("part-0.parquet")],
+                "run {run}"
+            );
+        }
     }
-    assert_eq!(compactions, 1);
+    // Run 0 writes DAY1 in two staged pieces (a merge); every later run merges both days.
+    assert_eq!(rewrites, 1 + 3 * 2);
     let partitions = list_partitions(&layout, "tableau", "http_requests").unwrap();
-    assert_eq!(partitions.len(), 1);
-    assert_eq!(partitions[0].files.len(), 1, "{:?}", partitions[0].files);
+    let day1 = &partitions[0];
     let ids = all_ids(&layout);
     assert_no_duplicates(&ids);
-    assert_eq!(ids.len() as u64, partitions[0].rows);
-    assert_eq!(ids, (0..65).collect::<Vec<_>>());
-    // The compacted file is sorted across row groups, each row group ≤ 7 rows.
-    let groups = read_row_groups(&partitions[0].files[0]);
+    assert_eq!(ids.len() as u64, day1.rows + partitions[1].rows);
+    let groups = read_row_groups(&day1.files[0]);
     assert!(groups.iter().all(|(ids, _)| ids.len() <= 7));
+    let day1_ids: Vec<i64> = groups.iter().flat_map(|(ids, _)| ids.clone()).collect();
+    let mut sorted = day1_ids.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (0..65).collect::<Vec<_>>());
+    // Sorted by time across row groups, not just within each.
     let times: Vec<i64> = groups.into_iter().flat_map(|(_, t)| t).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]));
     assert!(
-        std::fs::read_dir(layout.journal_dir())
-            .unwrap()
-            .next()
-            .is_none(),
-        "journal removed"
+        std::fs::read_dir(layout.journal_dir()).map_or(true, |mut d| d.next().is_none()),
+        "no journal for a partition that already had one file"
     );
+}
+
+/// A partition as lakes from before one-file-per-partition left it: one file per run.
+fn legacy_partition(layout: &LakeLayout) -> Vec<PathBuf> {
+    let dir = layout
+        .dataset_dir("tableau", "http_requests")
+        .join(format!("event_date={DAY1}"));
+    (0..3)
+        .map(|run| {
+            let path = dir.join(format!("part-old{run}-00001.parquet"));
+            write_plain_file(&path, &[day_batch(DAY1, run * 10, 10)]);
+            path
+        })
+        .collect()
+}
+
+#[test]
+fn a_legacy_partition_with_several_files_becomes_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = LakeLayout::new(dir.path());
+    legacy_partition(&layout);
+    let summary = write_all(&layout, options("run-a", 1000), &[day_batch(DAY1, 25, 10)]);
+    assert_eq!((summary.rows_written, summary.rows_already_present), (5, 5));
+    let files = files_of(&layout);
+    assert_eq!(files.len(), 1);
+    assert!(files[0].ends_with("part-0.parquet"));
+    assert_eq!(all_ids(&layout), (0..35).collect::<Vec<_>>());
+    assert!(std::fs::read_dir(layout.journal_dir())
+        .unwrap()
+        .next()
+        .is_none());
 }
 
 #[test]
 fn recover_completes_an_interrupted_compaction() {
     let dir = tempfile::tempdir().unwrap();
     let layout = LakeLayout::new(dir.path());
-    for run in 0..3 {
-        write_all(
-            &layout,
-            options(&format!("run-{run}"), 1000),
-            &[day_batch(DAY1, run * 10, 10)],
-        );
-    }
-    let old = files_of(&layout);
-    assert_eq!(old.len(), 3);
-    // Simulate a crash after `compaction_published`: the new file holds every row and
-    // sits next to the files it replaces; the journal still exists.
-    let partition_dir = old[0].parent().unwrap().to_path_buf();
-    let new_file = partition_dir.join("part-run-c-c0000.parquet");
+    let old = legacy_partition(&layout);
+    // Simulate a crash right after the merged file was renamed in: it holds every row
+    // and sits next to the files it replaces; the journal still exists.
+    let new_file = old[0].with_file_name("part-0.parquet");
     write_plain_file(&new_file, &[day_batch(DAY1, 0, 30)]);
     let rel = |p: &Path| p.strip_prefix(dir.path()).unwrap().to_path_buf();
     let journal = compact::Journal {
@@ -82,15 +117,14 @@ fn recover_completes_an_interrupted_compaction() {
 fn recover_rolls_back_a_compaction_that_was_not_published() {
     let dir = tempfile::tempdir().unwrap();
     let layout = LakeLayout::new(dir.path());
-    write_all(&layout, options("run-a", 1000), &[day_batch(DAY1, 0, 10)]);
-    let old = files_of(&layout);
+    let old = legacy_partition(&layout);
     let staged = layout
         .staging_dir("run-c")
         .join("tableau.http_requests.00001.staged");
-    write_plain_file(&staged, &[day_batch(DAY1, 0, 10)]);
+    write_plain_file(&staged, &[day_batch(DAY1, 0, 30)]);
     let rel = |p: &Path| p.strip_prefix(dir.path()).unwrap().to_path_buf();
     let journal = compact::Journal {
-        new_file: rel(&old[0].with_file_name("part-run-c-c0000.parquet")),
+        new_file: rel(&old[0].with_file_name("part-0.parquet")),
         staged: rel(&staged),
         replaces: old.iter().map(|p| rel(p)).collect(),
     };
@@ -99,7 +133,77 @@ fn recover_rolls_back_a_compaction_that_was_not_published() {
     assert_eq!(report.compactions_rolled_back, 1);
     assert!(!staged.exists());
     assert_eq!(files_of(&layout), old);
-    assert_eq!(all_ids(&layout), (0..10).collect::<Vec<_>>());
+    assert_eq!(all_ids(&layout), (0..30).collect::<Vec<_>>());
+}
+
+#[test]
+fn replace_while_null_keeps_only_the_newest_version_of_an_unfinished_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = LakeLayout::new(dir.path());
+    let replacing = |run: &str| WriterOptions {
+        replace_while_null: Some("controller".into()),
+        ..options(run, 1000)
+    };
+    // Keys 0..10; 8 and 9 are not final yet (NULL `controller`, like a running job's
+    // `completed_at`).
+    let with_controller = |b: RecordBatch, value: &dyn Fn(i64) -> Option<&'static str>| {
+        let ids = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+        let text: StringArray = ids.values().iter().map(|&id| value(id)).collect();
+        RecordBatch::try_new(
+            schema(),
+            vec![b.column(0).clone(), b.column(1).clone(), Arc::new(text)],
+        )
+        .unwrap()
+    };
+    let first = with_controller(day_batch(DAY1, 0, 10), &|id| (id < 8).then_some("old"));
+    write_all(&layout, replacing("run-a"), &[first]);
+    // Keys 5..15 again, all final now: 8 and 9 replace their running versions, 5..8
+    // were final and stay as they were, 10..15 are new.
+    let newer = with_controller(day_batch(DAY1, 5, 10), &|_| Some("finished"));
+    let summary = write_all(&layout, replacing("run-b"), &[newer]);
+    assert_eq!(
+        (
+            summary.rows_written,
+            summary.rows_replaced,
+            summary.rows_already_present
+        ),
+        (5, 2, 3)
+    );
+    let files = files_of(&layout);
+    assert_eq!(files.len(), 1);
+    let mut rows: Vec<(i64, String)> = read_batches_of(&files[0])
+        .iter()
+        .flat_map(|b| {
+            let ids = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+            let text = b.column(2).as_any().downcast_ref::<StringArray>().unwrap();
+            (0..b.num_rows())
+                .map(|i| (ids.value(i), text.value(i).to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    rows.sort();
+    let expected: Vec<(i64, String)> = (0..15)
+        .map(|id| (id, if id < 8 { "old" } else { "finished" }.to_string()))
+        .collect();
+    assert_eq!(rows, expected, "each key once, unfinished rows replaced");
+    // A third delivery of final rows changes nothing, not even the file.
+    let before = std::fs::metadata(&files[0]).unwrap().modified().unwrap();
+    let again = with_controller(day_batch(DAY1, 5, 10), &|_| Some("other"));
+    let summary = write_all(&layout, replacing("run-c"), &[again]);
+    assert_eq!((summary.rows_written, summary.rows_replaced), (0, 0));
+    assert_eq!(
+        std::fs::metadata(&files[0]).unwrap().modified().unwrap(),
+        before
+    );
+}
+
+fn read_batches_of(file: &Path) -> Vec<RecordBatch> {
+    ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(file).unwrap())
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect()
 }
 
 #[test]

@@ -9,10 +9,9 @@ use super::*;
 
 const LAKE_ENV: &str = "USAGELAKE_TEST_CRASH_LAKE";
 
-/// The child's load: two partitions, small row groups, compaction above 2 files.
+/// The child's load: two partitions, small row groups, one open partition at a time.
 fn child_load(layout: &LakeLayout, run_id: &str) -> WriteSummary {
     let opts = WriterOptions {
-        max_files_per_partition: 2,
         max_open_partitions: 1,
         ..options(run_id, 4)
     };
@@ -63,6 +62,14 @@ fn crash_then_resume(failpoint: &str) {
         "{failpoint}: the child must abort at the failpoint; stderr: {stderr}"
     );
 
+    // Before any recovery, a reader sees every row of the prior run exactly once.
+    let before = all_ids(&layout);
+    assert_no_duplicates(&before);
+    assert!(
+        (0..5).all(|id| before.contains(&id)),
+        "{failpoint}: a row of the prior run is missing: {before:?}"
+    );
+
     let report = recover(&layout).unwrap();
     assert!(
         report
@@ -85,10 +92,10 @@ fn crash_then_resume(failpoint: &str) {
 fn crash_at_every_publish_point_loses_and_duplicates_nothing() {
     for failpoint in [
         "stage_written",
+        "stage_written:3",
+        "partition_merged",
         "published",
         "published:2",
-        "compaction_published",
-        "compaction_cleaned",
     ] {
         crash_then_resume(failpoint);
     }

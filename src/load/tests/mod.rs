@@ -17,6 +17,7 @@ mod compaction;
 mod crash;
 mod merge;
 mod perf;
+mod readers;
 
 const DAY1: &str = "2026-03-08";
 const DAY2: &str = "2026-03-09";
@@ -222,10 +223,7 @@ fn writes_partitions_readers_understand() {
 
     for file in partitions.iter().flat_map(|p| &p.files) {
         let name = file.file_name().unwrap().to_string_lossy();
-        assert!(
-            name.starts_with("part-run-a-") && name.ends_with(".parquet"),
-            "{name}"
-        );
+        assert_eq!(name, "part-0.parquet", "one file per partition");
         let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(
             std::fs::File::open(file).unwrap(),
             ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Required),
@@ -440,4 +438,57 @@ fn sorting_buffered_batches_matches_concat_then_sort() {
         9
     );
     assert!(parquet_io::is_sorted_run(&[sorted], &sort));
+}
+
+#[test]
+fn time_outside_the_calendar_is_an_error_naming_dataset_column_key_and_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = LakeLayout::new(dir.path());
+    // Year ~294,000: PostgreSQL stores it, chrono (and most readers) cannot.
+    let far = 9_200_000_000_000_000_000i64;
+    let ids = Int64Array::from(vec![1, 42]);
+    let ts =
+        TimestampMicrosecondArray::from(vec![us("2026-03-08T10:00:00Z"), far]).with_timezone("UTC");
+    let controller = StringArray::from(vec!["views", "views"]);
+    let b = RecordBatch::try_new(
+        schema(),
+        vec![Arc::new(ids), Arc::new(ts), Arc::new(controller)],
+    )
+    .unwrap();
+    let mut w = DatasetWriter::open(
+        &layout,
+        "tableau",
+        "http_requests",
+        schema(),
+        event_partitioning(),
+        options("run-t", 10),
+    )
+    .unwrap();
+    let err = w.write(&b).unwrap_err();
+    let text = err.to_string();
+    for part in [
+        "tableau/http_requests",
+        "created_at",
+        "42",
+        &far.to_string(),
+    ] {
+        assert!(text.contains(part), "{part} missing in: {text}");
+    }
+    // A batch spanning most of the calendar is fine (and does not build a table per day).
+    let ts = TimestampMicrosecondArray::from(vec![
+        us("0001-01-02T00:00:00Z"),
+        us("9999-12-30T00:00:00Z"),
+    ])
+    .with_timezone("UTC");
+    let b = RecordBatch::try_new(
+        schema(),
+        vec![
+            Arc::new(Int64Array::from(vec![1, 2])),
+            Arc::new(ts),
+            Arc::new(StringArray::from(vec!["a", "b"])),
+        ],
+    )
+    .unwrap();
+    let parts = split_by_event_date(&b, "created_at", Tz::UTC).unwrap();
+    assert_eq!(parts.len(), 2);
 }

@@ -78,9 +78,17 @@ impl EventState {
             std::collections::hash_map::Entry::Vacant(e) => e.insert(PartitionKeys::load(
                 &ctx.dataset_dir.join(&name),
                 &self.sort.key_column,
+                &self.sort.time_column,
+                ctx.options.key_generation,
             )?),
         };
-        let filtered = keys.filter_new(&ctx.dataset, &name, &self.sort.key_column, part)?;
+        let filtered = keys.filter_new(
+            &ctx.dataset,
+            &name,
+            &self.sort.key_column,
+            part,
+            ctx.options.replace_while_null.as_deref(),
+        )?;
         summary.rows_already_present += filtered.already_present;
         let Some(rows) = filtered.new_rows else {
             return Ok(());

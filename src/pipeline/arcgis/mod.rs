@@ -171,7 +171,8 @@ impl ArcgisRun<'_> {
             compression: self.pipeline.output.compression,
             row_group_rows: self.pipeline.output.row_group_rows,
             max_open_partitions: 4,
-            max_files_per_partition: 8,
+            replace_while_null: None,
+            key_generation: 0,
             run_id: self.run_id.to_string(),
         };
         let written = tokio::task::spawn_blocking(move || {
