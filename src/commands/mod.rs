@@ -1,16 +1,17 @@
 //! Runs a parsed command line. The only place that turns stage errors into `anyhow`.
 
+mod ops;
+
 use std::process::ExitCode;
 
 use anyhow::Context;
 
 use crate::cli::{CheckArgs, Cli, Command, LogFormat, RunArgs};
-use crate::config::{self, ConfigErrors, Source};
-use crate::extract::postgres::{PgSession, TableKind};
-use crate::extract::tableau;
-use crate::pipeline::progress::Progress;
-use crate::pipeline::tableau::connect_options;
-use crate::pipeline::{run_pipeline, DateRange, RunError, RunRequest};
+use crate::config::{self, ConfigErrors};
+use crate::days::DateRange;
+use crate::pipeline::{run_pipeline, RunRequest};
+use crate::progress::Progress;
+use crate::sources::RunError;
 
 /// A mistake in how the command was called (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -37,9 +38,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Check(args) => check_command(&args, quiet).await,
             Command::Demo(args) => crate::demo::run(&args, &progress, quiet).await,
             // Operations commands (status, backfill, plan) live in `ops`.
-            Command::Status(args) => return crate::ops::status_command(&args).await,
-            Command::Backfill(args) => crate::ops::backfill_command(&args, &progress, quiet).await,
-            Command::Plan(args) => crate::ops::plan_command(&args).await,
+            Command::Status(args) => return ops::status_command(&args).await,
+            Command::Backfill(args) => ops::backfill_command(&args, &progress, quiet).await,
+            Command::Plan(args) => ops::plan_command(&args).await,
             // Synchronous (subprocesses and psql): off the async workers.
             Command::Bench(args) => {
                 tokio::task::spawn_blocking(move || crate::bench::run(&args, quiet))
@@ -69,20 +70,19 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
 
 async fn run_command(args: &RunArgs, progress: &Progress, quiet: bool) -> anyhow::Result<()> {
     let pipeline = config::load_pipeline(&args.pipeline)?;
-    let range = match (args.from, args.to) {
+    match (args.from, args.to) {
         (Some(from), Some(to)) if from > to => {
             return Err(UsageError(format!("--from {from} is after --to {to}")).into())
         }
-        (Some(from), Some(to)) => Some(DateRange { from, to }),
-        _ => None,
-    };
-    if let Some(range) = range {
-        // A date-range run is a backfill: index-backed reads, resumable, same guarantees.
-        return crate::ops::backfill_range(&pipeline, range, &args.datasets, progress, quiet).await;
+        (Some(from), Some(to)) => {
+            // A date-range run is a backfill: index-backed reads, resumable, same guarantees.
+            let range = DateRange { from, to };
+            return ops::backfill_range(&pipeline, range, &args.datasets, progress, quiet).await;
+        }
+        _ => {}
     }
     let request = RunRequest {
         datasets: args.datasets.clone(),
-        range,
     };
     let summary = run_pipeline(&pipeline, &request, progress).await?;
     tracing::info!(run_id = %summary.run_id, rows_written = summary.rows_written(), "run finished");
@@ -106,56 +106,7 @@ async fn check_command(args: &CheckArgs, quiet: bool) -> anyhow::Result<()> {
     }
     let mut problems = 0;
     for source in &pipeline.sources {
-        let tableau_source = match source {
-            Source::Tableau(tableau_source) => tableau_source,
-            Source::Arcgis(arcgis_source) => {
-                problems += crate::pipeline::arcgis::check_connect(arcgis_source, quiet).await;
-                continue;
-            }
-        };
-        let options = connect_options(tableau_source)?;
-        let mut session = PgSession::connect(&options)
-            .await
-            .with_context(|| format!("source `{}`", tableau_source.name))?;
-        session.begin_snapshot().await?;
-        let datasets: Vec<&str> = match &tableau_source.datasets {
-            Some(list) => list.iter().map(String::as_str).collect(),
-            None => tableau::DATASETS.to_vec(),
-        };
-        for dataset in datasets {
-            let spec = tableau::table_spec(dataset, tableau_source.include_incomplete_jobs)
-                .expect("validated dataset name");
-            let line = match session.resolve(&spec).await {
-                Ok(None) => "absent on this server (optional, skipped)".to_string(),
-                Ok(Some(table)) => {
-                    // Reading the key bounds proves the table is readable, cheaply (index).
-                    let readable = match &table.spec.kind {
-                        TableKind::Event { .. } => session.key_bounds(&table).await.map(|_| ()),
-                        TableKind::Snapshot => Ok(()),
-                    };
-                    match readable {
-                        Ok(()) => format!(
-                            "ok ({} columns, {} optional missing, {} unknown ignored)",
-                            table.present.len(),
-                            table.missing.len(),
-                            table.ignored.len()
-                        ),
-                        Err(e) => {
-                            problems += 1;
-                            format!("NOT READABLE: {e}")
-                        }
-                    }
-                }
-                Err(e) => {
-                    problems += 1;
-                    format!("PROBLEM: {e}")
-                }
-            };
-            if !quiet {
-                println!("  {}/{dataset}: {line}", tableau_source.name);
-            }
-        }
-        session.finish().await?;
+        problems += source.check_connect(quiet).await?;
     }
     if problems > 0 {
         anyhow::bail!("{problems} dataset(s) cannot be read");

@@ -7,13 +7,14 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
+use super::UsageError;
 use crate::cli::{BackfillArgs, PlanArgs, ReportFormat, StatusArgs};
-use crate::commands::UsageError;
 use crate::config::{self, Pipeline};
+use crate::days::DateRange;
 use crate::pipeline::backfill::{backfill, BackfillRequest};
-use crate::pipeline::plan::{days_of, plan_days, split_shards, Availability, DayPlan};
-use crate::pipeline::progress::Progress;
-use crate::pipeline::DateRange;
+use crate::pipeline::plan::{plan_days, split_shards};
+use crate::progress::Progress;
+use crate::sources::plan::{Availability, DayPlan};
 
 /// `status` found data the source purged before we archived it (or an empty day).
 pub const EXIT_GAP: u8 = 3;
@@ -194,7 +195,7 @@ pub async fn plan_command(args: &PlanArgs) -> anyhow::Result<()> {
     let pipeline = config::load_pipeline(&args.pipeline)?;
     let range = date_range(args.from, args.to)?;
     let days = plan_days(&pipeline, range, &args.datasets).await?;
-    let dates = days_of(range);
+    let dates = range.days();
     let weights: Vec<u64> = days.iter().map(DayPlan::estimated_rows).collect();
     let shards = split_shards(&weights, usize::from(args.shards))
         .into_iter()

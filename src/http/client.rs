@@ -17,6 +17,8 @@ pub struct ClientOptions {
     /// Whole request, body included. Default 60 s.
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
+    /// How the API reports errors inside responses. Default: it does not.
+    pub errors: ErrorFormat,
 }
 
 impl Default for ClientOptions {
@@ -25,6 +27,30 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
+            errors: ErrorFormat::default(),
+        }
+    }
+}
+
+/// How an API reports errors that HTTP alone does not show. Many JSON APIs answer
+/// HTTP 200 with an error object in the body; the client reads every response with the
+/// API's format, so transient ones are retried and the rest fail with the API's code
+/// (`HttpErrorKind::Api`). Each API source supplies its own.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorFormat {
+    /// The API's error in a parsed JSON body, as (code, message); None when the body is
+    /// a normal answer.
+    pub envelope: fn(&Value) -> Option<(i64, String)>,
+    /// Non-standard HTTP statuses the API uses as its own error codes, reported as
+    /// `HttpErrorKind::Api` with the status as the code even without a body.
+    pub status_codes: &'static [u16],
+}
+
+impl Default for ErrorFormat {
+    fn default() -> Self {
+        ErrorFormat {
+            envelope: |_| None,
+            status_codes: &[],
         }
     }
 }
@@ -140,6 +166,7 @@ enum Attempt {
 pub struct ApiClient {
     http: reqwest::Client,
     retry: RetryPolicy,
+    errors: ErrorFormat,
 }
 
 impl ApiClient {
@@ -160,6 +187,7 @@ impl ApiClient {
         Ok(ApiClient {
             http,
             retry: options.retry.clone(),
+            errors: options.errors,
         })
     }
 
@@ -168,7 +196,7 @@ impl ApiClient {
     }
 
     /// Sends `request`, retrying transient failures, and returns the JSON body of the
-    /// first success. ArcGIS error envelopes are errors even under HTTP 200.
+    /// first success. Error envelopes (see [`ErrorFormat`]) are errors even under HTTP 200.
     pub async fn send_json(&self, request: &ApiRequest) -> Result<Value, HttpError> {
         let max_attempts = self.retry.max_attempts.max(1);
         let mut attempt = 1;
@@ -227,7 +255,7 @@ impl ApiClient {
             Ok(body) => body,
             Err(e) => return transport(e),
         };
-        classify(status, &body, retry_after)
+        classify(status, &body, retry_after, &self.errors)
     }
 
     fn build(&self, request: &ApiRequest) -> Result<reqwest::RequestBuilder, String> {
@@ -272,11 +300,16 @@ fn transport(e: reqwest::Error) -> Attempt {
     }
 }
 
-/// Decides what a complete response means. ArcGIS reports most errors as HTTP 200 with an
-/// envelope (reference §3.4), so the body is inspected whatever the status.
-fn classify(status: u16, body: &[u8], retry_after: Option<Duration>) -> Attempt {
+/// Decides what a complete response means. APIs may report errors as HTTP 200 with an
+/// envelope, so the body is inspected whatever the status.
+fn classify(
+    status: u16,
+    body: &[u8],
+    retry_after: Option<Duration>,
+    errors: &ErrorFormat,
+) -> Attempt {
     let parsed: Result<Value, _> = serde_json::from_slice(body);
-    let envelope = parsed.as_ref().ok().and_then(error_envelope);
+    let envelope = parsed.as_ref().ok().and_then(errors.envelope);
     if let Some((code, message)) = envelope {
         let kind = HttpErrorKind::Api {
             status,
@@ -293,8 +326,8 @@ fn classify(status: u16, body: &[u8], retry_after: Option<Duration>) -> Attempt 
         let message = String::from_utf8_lossy(&body[..body.len().min(200)])
             .trim()
             .to_string();
-        let kind = if matches!(status, 498 | 499) {
-            // Token trouble as a bare status: report it as the API code the caller handles.
+        let kind = if errors.status_codes.contains(&status) {
+            // The API's own code as a bare status: report it as the code the caller handles.
             HttpErrorKind::Api {
                 status,
                 code: i64::from(status),
@@ -323,55 +356,6 @@ fn classify(status: u16, body: &[u8], retry_after: Option<Duration>) -> Attempt 
     }
 }
 
-/// The ArcGIS error shapes (reference §3.4): `{"error":{"code","message","details"}}`,
-/// admin-style `{"status":"error"|"failed","code","messages"}`, and billing-style
-/// top-level `{"code": >= 400, "message"}`.
-fn error_envelope(value: &Value) -> Option<(i64, String)> {
-    let object = value.as_object()?;
-    if let Some(error) = object.get("error").and_then(Value::as_object) {
-        let code = error.get("code").and_then(code_of).unwrap_or(0);
-        let mut message = error
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let details: Vec<&str> = error
-            .get("details")
-            .and_then(Value::as_array)
-            .map(|d| d.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        if !details.is_empty() {
-            message = format!("{message} ({})", details.join("; "));
-        }
-        return Some((code, message));
-    }
-    let status = object.get("status").and_then(Value::as_str);
-    let code = object.get("code").and_then(code_of);
-    if matches!(status, Some("error" | "failed" | "failure")) || code.is_some_and(|c| c >= 400) {
-        let message = ["message", "statusMessage"]
-            .iter()
-            .find_map(|k| object.get(*k).and_then(Value::as_str).map(str::to_string))
-            .or_else(|| {
-                object.get("messages").and_then(Value::as_array).map(|m| {
-                    m.iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                })
-            })
-            .unwrap_or_default();
-        return Some((code.unwrap_or(0), message));
-    }
-    None
-}
-
-/// Codes arrive as numbers, and occasionally as numeric strings.
-fn code_of(value: &Value) -> Option<i64> {
-    value
-        .as_i64()
-        .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
-}
-
 /// reqwest is built with `rustls-no-provider` (the default aws-lc-rs provider needs
 /// cmake); install ring as the process-wide provider once. An already installed
 /// provider (another component got there first) is fine.
@@ -393,40 +377,40 @@ mod tests {
         }
     }
 
+    /// A JSON API whose errors look like `{"fault": <code>}`, whatever the status.
+    fn fault(value: &Value) -> Option<(i64, String)> {
+        let code = value.get("fault")?.as_i64()?;
+        Some((code, "fault".into()))
+    }
+
+    const FAULTS: ErrorFormat = ErrorFormat {
+        envelope: fault,
+        status_codes: &[498],
+    };
+
     #[test]
-    fn envelopes_under_200_are_errors() {
-        let c = |body: &str| kind_of(classify(200, body.as_bytes(), None));
+    fn error_envelopes_under_200_are_errors() {
+        let c = |body: &str| kind_of(classify(200, body.as_bytes(), None, &FAULTS));
         assert_eq!(c(r#"{"items":[]}"#), ("done", None));
-        assert_eq!(
-            c(r#"{"error":{"code":503,"message":"busy"}}"#),
-            ("retry", Some(503))
-        );
-        assert_eq!(
-            c(r#"{"error":{"code":"429","message":"slow down"}}"#),
-            ("retry", Some(429))
-        );
-        assert_eq!(
-            c(r#"{"error":{"code":403,"message":"no"}}"#),
-            ("fail", Some(403))
-        );
-        assert_eq!(
-            c(r#"{"error":{"code":498,"message":"Invalid token."}}"#),
-            ("fail", Some(498))
-        );
-        assert_eq!(
-            c(r#"{"status":"error","messages":["Token Expired."],"code":498}"#),
-            ("fail", Some(498))
-        );
-        assert_eq!(c(r#"{"code":500,"message":"oops"}"#), ("retry", Some(500)));
-        assert_eq!(c(r#"{"code":200,"items":[]}"#), ("done", None));
+        assert_eq!(c(r#"{"fault":503}"#), ("retry", Some(503)));
+        assert_eq!(c(r#"{"fault":403}"#), ("fail", Some(403)));
         assert_eq!(c("<html>truncated"), ("retry", None));
+        // Without an error format, the same body is data.
+        let plain = kind_of(classify(
+            200,
+            br#"{"fault":403}"#,
+            None,
+            &ErrorFormat::default(),
+        ));
+        assert_eq!(plain, ("done", None));
     }
 
     #[test]
     fn statuses() {
-        assert_eq!(kind_of(classify(503, b"", None)), ("retry", None));
-        assert_eq!(kind_of(classify(429, b"{}", None)), ("retry", None));
-        assert_eq!(kind_of(classify(404, b"not here", None)), ("fail", None));
-        assert_eq!(kind_of(classify(498, b"", None)), ("fail", Some(498)));
+        let c = |status, body: &[u8]| kind_of(classify(status, body, None, &FAULTS));
+        assert_eq!(c(503, b""), ("retry", None));
+        assert_eq!(c(429, b"{}"), ("retry", None));
+        assert_eq!(c(404, b"not here"), ("fail", None));
+        assert_eq!(c(498, b""), ("fail", Some(498)));
     }
 }

@@ -23,8 +23,8 @@ pub enum HttpErrorKind {
     Transport(reqwest::Error),
     /// A non-2xx status without a recognisable error body.
     Status { status: u16, message: String },
-    /// An ArcGIS error envelope (`{"error":{"code":..}}`, `{"status":"error"}`, or a
-    /// top-level `code >= 400`), whatever the HTTP status was.
+    /// The API's own error, read from the body by its `ErrorFormat` (or one of its
+    /// non-standard statuses), whatever the HTTP status was.
     Api {
         status: u16,
         code: i64,
@@ -67,18 +67,12 @@ impl fmt::Display for HttpErrorKind {
 }
 
 impl HttpError {
-    /// The ArcGIS error code, or the HTTP status when there was no envelope.
+    /// The API's error code, or the HTTP status when there was no envelope.
     pub fn code(&self) -> Option<i64> {
         match &self.kind {
             HttpErrorKind::Api { code, .. } => Some(*code),
             HttpErrorKind::Status { status, .. } => Some(i64::from(*status)),
             _ => None,
         }
-    }
-
-    /// 498 (invalid/expired token) or 499 (token required), as body code or status:
-    /// the caller renews its token once and retries the same request.
-    pub fn is_token_rejected(&self) -> bool {
-        matches!(self.code(), Some(498 | 499))
     }
 }

@@ -51,8 +51,8 @@ pub fn backoff_delay(policy: &RetryPolicy, failed_attempts: u32, unit: f64) -> D
     half + half.mul_f64(unit.clamp(0.0, 1.0))
 }
 
-/// HTTP statuses and ArcGIS body `error.code`s worth retrying (arcgisutils PR #99 and
-/// reference §3.4: rate limiting and gateway/server hiccups).
+/// HTTP statuses (and API error codes that reuse them) worth retrying: rate limiting
+/// and gateway/server hiccups (for one API's evidence: arcgisutils PR #99).
 pub fn is_transient_code(code: i64) -> bool {
     matches!(code, 429 | 500 | 502 | 503 | 504)
 }

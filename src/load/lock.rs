@@ -134,7 +134,7 @@ impl Drop for RunLock {
 }
 
 pub fn locks_dir(layout: &LakeLayout) -> PathBuf {
-    layout.internal_dir().join("locks")
+    layout.locks_dir()
 }
 
 impl RunLock {

@@ -24,7 +24,7 @@ pub const SECRET_COLUMNS: &[&str] = &[
 ];
 
 pub(super) const DISCOVER_COLUMNS_SQL: &str =
-    include_str!("../../../sql/extract/discover_columns.sql");
+    include_str!("../../sql/extract/discover_columns.sql");
 
 /// One row of `discover_columns.sql`.
 #[derive(Debug, Clone)]
@@ -177,8 +177,8 @@ pub(super) fn match_spec(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::postgres::spec::ColumnSpec;
-    use crate::extract::postgres::types::oid;
+    use crate::postgres::spec::ColumnSpec;
+    use crate::postgres::types::oid;
 
     fn col(name: &str, pg_type: PgType, is_required: bool) -> ColumnSpec {
         ColumnSpec {

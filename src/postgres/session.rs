@@ -22,8 +22,8 @@ use super::statement::{self, RowRange, Statement, SCHEMA};
 use super::tls;
 use crate::config::{Secret, SslMode};
 
-const BEGIN_SNAPSHOT_SQL: &str = include_str!("../../../sql/extract/begin_snapshot.sql");
-const END_SNAPSHOT_SQL: &str = include_str!("../../../sql/extract/end_snapshot.sql");
+const BEGIN_SNAPSHOT_SQL: &str = include_str!("../../sql/extract/begin_snapshot.sql");
+const END_SNAPSHOT_SQL: &str = include_str!("../../sql/extract/end_snapshot.sql");
 /// `Query.table` for statements that concern the session, not a table.
 const SESSION: &str = "<session>";
 

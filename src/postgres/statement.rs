@@ -9,11 +9,11 @@ use chrono::DateTime;
 use super::error::ExtractError;
 use super::spec::{ResolvedTable, TableKind};
 
-const COPY_TABLE_SQL: &str = include_str!("../../../sql/extract/copy_table.sql");
-const KEY_BOUNDS_SQL: &str = include_str!("../../../sql/extract/key_bounds.sql");
-const MIN_PENDING_KEY_SQL: &str = include_str!("../../../sql/extract/min_pending_key.sql");
-const COUNT_ROWS_SQL: &str = include_str!("../../../sql/extract/count_rows.sql");
-const TIME_AT_KEY_SQL: &str = include_str!("../../../sql/extract/time_at_key.sql");
+const COPY_TABLE_SQL: &str = include_str!("../../sql/extract/copy_table.sql");
+const KEY_BOUNDS_SQL: &str = include_str!("../../sql/extract/key_bounds.sql");
+const MIN_PENDING_KEY_SQL: &str = include_str!("../../sql/extract/min_pending_key.sql");
+const COUNT_ROWS_SQL: &str = include_str!("../../sql/extract/count_rows.sql");
+const TIME_AT_KEY_SQL: &str = include_str!("../../sql/extract/time_at_key.sql");
 
 /// Schema every Tableau repository table is read from.
 pub(super) const SCHEMA: &str = "public";

@@ -1,11 +1,13 @@
 //! Run failures, each naming the source and dataset it happened in.
 
 use crate::config::SecretError;
-use crate::extract::arcgis::ArcgisError;
-use crate::extract::postgres::ExtractError;
+use crate::load::lock::LockError;
+use crate::load::state::StateError;
 use crate::load::LoadError;
-use crate::pipeline::lock::LockError;
-use crate::pipeline::state::StateError;
+use crate::postgres::ExtractError;
+
+/// The error of an HTTP API source (its own thiserror enum), boxed.
+pub type ApiError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -19,25 +21,28 @@ pub enum RunError {
     Extract {
         source_name: String,
         dataset: String,
-        /// Boxed like `Arcgis`: the largest variant sets the size of every `Result`.
+        /// Boxed like `Api`: the largest variant sets the size of every `Result`.
         #[source]
         source: Box<ExtractError>,
     },
-    /// The cause names the slice, page cursor and filters (or the credential) involved.
-    #[error("source `{source_name}`, dataset `{dataset}`: ArcGIS extract failed")]
-    Arcgis {
+    /// An HTTP API source failed. The cause names the slice, page cursor and filters
+    /// (or the credential) involved.
+    #[error("source `{source_name}`, dataset `{dataset}`: {api} extract failed")]
+    Api {
         source_name: String,
         dataset: String,
-        /// Boxed: HTTP errors carry the URL and cursor, and `RunError` travels in every
-        /// `Result` of the run.
+        /// The API's name for people, e.g. the product.
+        api: &'static str,
         #[source]
-        source: Box<ArcgisError>,
+        source: ApiError,
     },
-    #[error("source `{source_name}`: connecting to the ArcGIS portal failed")]
-    ArcgisConnect {
+    #[error("source `{source_name}`: connecting to the {api} failed")]
+    ApiConnect {
         source_name: String,
+        /// What was connected to, for people.
+        api: &'static str,
         #[source]
-        source: Box<ArcgisError>,
+        source: ApiError,
     },
     #[error("source `{source_name}`: {what} failed")]
     Session {

@@ -17,7 +17,7 @@ const ROWS: usize = 300_000;
 #[ignore = "benchmark: run optimized with --ignored --nocapture"]
 fn decode_http_requests_rows_per_second() {
     // The columns `usagelake run` reads, in its order, so the bench follows the spec.
-    let columns = crate::extract::tableau::table_spec("http_requests", false)
+    let columns = crate::sources::tableau::tables::table_spec("http_requests", false)
         .expect("http_requests is a Tableau dataset")
         .columns;
     assert_eq!(columns.len(), 20, "the field list below is for 20 columns");

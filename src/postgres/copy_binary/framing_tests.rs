@@ -4,10 +4,10 @@ use arrow_array::cast::AsArray;
 use arrow_array::Array;
 
 use super::tests::{array, decode, decode_cut, header, resolved, trailer, tuple};
-use crate::extract::postgres::error::ExtractError;
-use crate::extract::postgres::spec::ResolvedTable;
-use crate::extract::postgres::types::numeric::encode_numeric;
-use crate::extract::postgres::types::{oid, PgType};
+use crate::postgres::error::ExtractError;
+use crate::postgres::spec::ResolvedTable;
+use crate::postgres::types::numeric::encode_numeric;
+use crate::postgres::types::{oid, PgType};
 
 /// A stream with several types, NULLs and a missing optional column.
 fn mixed() -> (ResolvedTable, Vec<u8>) {

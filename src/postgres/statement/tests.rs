@@ -3,8 +3,8 @@ use std::sync::Arc;
 use arrow_schema::Schema;
 
 use super::*;
-use crate::extract::postgres::spec::{ColumnSpec, TableSpec};
-use crate::extract::postgres::types::PgType;
+use crate::postgres::spec::{ColumnSpec, TableSpec};
+use crate::postgres::types::PgType;
 
 fn table(time_type: PgType, row_filter: Option<&str>) -> ResolvedTable {
     let columns = vec![

@@ -16,17 +16,15 @@ use arrow_select::concat::concat_batches;
 use chrono::{NaiveDate, Utc};
 use futures_util::TryStreamExt;
 
-use super::{add_written, connect, ArcgisRun};
-use crate::config::{ArcgisSource, Pipeline, Source};
-use crate::extract::arcgis::{history_schema, ArcgisPortal};
+use super::{add_written, connect, ArcgisRun, ArcgisSource};
+use crate::days::{day_bounds_ms, local_date_of_ms};
+use crate::load::state::StateStore;
 use crate::load::{
     event_partition_name, list_partitions, snapshot_partition_name, LakeLayout, Partitioning,
 };
-use crate::pipeline::plan::{Availability, DatasetDay, DayPlan};
-use crate::pipeline::progress::Progress;
-use crate::pipeline::run::selected_datasets;
-use crate::pipeline::state::StateStore;
-use crate::pipeline::{DatasetSummary, DateRange, RunError};
+use crate::sources::arcgis::api::{history_schema, ArcgisPortal};
+use crate::sources::plan::{Availability, DatasetDay, DayPlan};
+use crate::sources::{DatasetSummary, RunContext, RunError, SourceContext};
 
 const DATASET: &str = "history";
 
@@ -42,29 +40,19 @@ pub fn not_backfillable(dataset: &str) -> Option<&'static str> {
     }
 }
 
-/// The `arcgis` sources whose selected datasets include `history`.
-pub fn history_sources<'a>(
-    pipeline: &'a Pipeline,
-    requested: &'a [String],
-) -> impl Iterator<Item = &'a ArcgisSource> + 'a {
-    pipeline.sources.iter().filter_map(move |s| match s {
-        Source::Arcgis(a) if selected_datasets(s, requested).contains(&DATASET) => Some(&**a),
-        _ => None,
-    })
+fn selected<'a>(source: &'a ArcgisSource, requested: &'a [String]) -> Vec<&'a str> {
+    source
+        .datasets()
+        .into_iter()
+        .filter(|d| requested.is_empty() || requested.iter().any(|r| r == d))
+        .collect()
 }
 
-/// The selected datasets of ArcGIS source `name` that a backfill cannot re-read, said
-/// in the summary (and the ledger) rather than skipped silently.
-pub fn skipped_summaries(
-    pipeline: &Pipeline,
-    name: &str,
-    requested: &[String],
-) -> Vec<DatasetSummary> {
-    pipeline
-        .sources
-        .iter()
-        .filter(|s| matches!(s, Source::Arcgis(a) if a.name() == name))
-        .flat_map(|s| selected_datasets(s, requested))
+/// The selected datasets a backfill cannot re-read, said in the summary (and the
+/// ledger) rather than skipped silently.
+pub fn skipped_summaries(source: &ArcgisSource, requested: &[String]) -> Vec<DatasetSummary> {
+    selected(source, requested)
+        .into_iter()
         .filter_map(|d| {
             not_backfillable(d).map(|why| DatasetSummary {
                 name: d.to_string(),
@@ -82,6 +70,17 @@ pub struct HistoryBackfill<'a> {
 }
 
 impl<'a> HistoryBackfill<'a> {
+    /// Connected when `history` is selected; None otherwise (nothing to re-read).
+    pub async fn open(
+        source: &'a ArcgisSource,
+        ctx: &SourceContext<'_>,
+    ) -> Result<Option<Self>, RunError> {
+        if !selected(source, ctx.requested).contains(&DATASET) {
+            return Ok(None);
+        }
+        Self::connect(source).await.map(Some)
+    }
+
     pub async fn connect(source: &'a ArcgisSource) -> Result<Self, RunError> {
         Ok(HistoryBackfill {
             source,
@@ -95,25 +94,24 @@ impl<'a> HistoryBackfill<'a> {
 
     /// Re-reads local `day` and merges it into its partition. `run_id` names the
     /// staging files (the caller ends the run once every source of the day is done).
-    pub async fn backfill_day(
+    pub async fn day(
         &self,
-        pipeline: &Pipeline,
-        layout: &LakeLayout,
-        run_id: &str,
-        progress: &Progress,
+        run: &RunContext<'_>,
         day: NaiveDate,
     ) -> Result<DatasetSummary, RunError> {
         let started = std::time::Instant::now();
+        let progress = run.progress;
         let ctx = ArcgisRun {
-            pipeline,
+            time_zone: run.source.time_zone,
+            output: run.source.output,
             source: self.source,
-            layout,
-            run_id,
+            layout: run.source.layout,
+            run_id: run.run_id,
             progress,
-            store: StateStore::new(layout),
+            store: StateStore::new(run.source.layout),
             run_date: day,
         };
-        let (from_ms, to_ms) = day_bounds_ms(day, pipeline.time_zone);
+        let (from_ms, to_ms) = day_bounds_ms(day, ctx.time_zone);
         let to_ms = to_ms.min(Utc::now().timestamp_millis());
         let bar = progress.dataset(ctx.name(), &format!("{DATASET} {day}"));
         // A day is one or two slices: hold them and write once, so the day's
@@ -143,7 +141,7 @@ impl<'a> HistoryBackfill<'a> {
             let partitioning = Partitioning::EventDate {
                 time_column: "created".into(),
                 key_column: "event_key".into(),
-                tz: pipeline.time_zone,
+                tz: ctx.time_zone,
             };
             let written = ctx.write(DATASET, batch, partitioning).await?;
             add_written(&mut summary, &written);
@@ -154,66 +152,57 @@ impl<'a> HistoryBackfill<'a> {
     }
 }
 
-/// `[local midnight of day, local midnight of the next day)` as UTC epoch ms.
-pub fn day_bounds_ms(day: NaiveDate, tz: chrono_tz::Tz) -> (i64, i64) {
-    let (from_us, to_us) = DateRange { from: day, to: day }.to_utc_micros(tz);
-    (from_us / 1000, to_us / 1000)
-}
-
-/// The dry-run / `plan` rows of every `arcgis` source: `history` per day with what the
+/// The dry-run / `plan` rows of an `arcgis` source: `history` per day with what the
 /// lake holds (footers) and whether the portal still has the day (one page: its oldest
 /// event); its rows per day are unknown (see `DatasetDay::source_rows`). `users` and
 /// `logins` are listed as not backfillable, with what the lake holds.
 pub async fn plan_days(
-    pipeline: &Pipeline,
-    requested: &[String],
+    arcgis: &ArcgisSource,
+    ctx: &SourceContext<'_>,
     days: &[NaiveDate],
     plans: &mut [DayPlan],
 ) -> Result<(), RunError> {
-    let layout = LakeLayout::new(pipeline.output.root.clone());
-    for source in &pipeline.sources {
-        let Source::Arcgis(arcgis) = source else {
-            continue;
-        };
-        let name = arcgis.name();
-        for dataset in selected_datasets(source, requested) {
-            let lake = lake_rows(&layout, name, dataset)?;
-            let oldest =
-                match not_backfillable(dataset) {
-                    Some(_) => None,
-                    None => {
-                        let portal = HistoryBackfill::connect(arcgis).await?;
-                        let oldest_ms = portal.portal().oldest_event_ms().await.map_err(|e| {
-                            RunError::Arcgis {
-                                source_name: name.to_string(),
-                                dataset: dataset.to_string(),
-                                source: Box::new(e),
-                            }
+    let name = arcgis.name();
+    for dataset in selected(arcgis, ctx.requested) {
+        let lake = lake_rows(ctx.layout, name, dataset)?;
+        let oldest = match not_backfillable(dataset) {
+            Some(_) => None,
+            None => {
+                let portal = HistoryBackfill::connect(arcgis).await?;
+                let oldest_ms =
+                    portal
+                        .portal()
+                        .oldest_event_ms()
+                        .await
+                        .map_err(|e| RunError::Api {
+                            api: "ArcGIS",
+                            source_name: name.to_string(),
+                            dataset: dataset.to_string(),
+                            source: Box::new(e),
                         })?;
-                        Some(oldest_ms.and_then(|ms| local_date(ms, pipeline.time_zone)))
-                    }
-                };
-            for (day, plan) in days.iter().zip(plans.iter_mut()) {
-                let partition = match dataset {
-                    "users" => snapshot_partition_name(*day),
-                    _ => event_partition_name(*day),
-                };
-                let source_can_provide = match oldest {
-                    None => Availability::NotBackfillable,
-                    // The portal returns no event at all: nothing to re-read.
-                    Some(None) => Availability::None,
-                    Some(Some(oldest)) if *day < oldest => Availability::None,
-                    Some(Some(oldest)) if *day == oldest => Availability::Part,
-                    Some(Some(_)) => Availability::All,
-                };
-                plan.datasets.push(DatasetDay {
-                    source: name.to_string(),
-                    dataset: dataset.to_string(),
-                    source_rows: None,
-                    lake_rows: lake.get(&partition).copied().unwrap_or(0),
-                    source_can_provide,
-                });
+                Some(oldest_ms.and_then(|ms| local_date_of_ms(ms, ctx.time_zone)))
             }
+        };
+        for (day, plan) in days.iter().zip(plans.iter_mut()) {
+            let partition = match dataset {
+                "users" => snapshot_partition_name(*day),
+                _ => event_partition_name(*day),
+            };
+            let source_can_provide = match oldest {
+                None => Availability::NotBackfillable,
+                // The portal returns no event at all: nothing to re-read.
+                Some(None) => Availability::None,
+                Some(Some(oldest)) if *day < oldest => Availability::None,
+                Some(Some(oldest)) if *day == oldest => Availability::Part,
+                Some(Some(_)) => Availability::All,
+            };
+            plan.datasets.push(DatasetDay {
+                source: name.to_string(),
+                dataset: dataset.to_string(),
+                source_rows: None,
+                lake_rows: lake.get(&partition).copied().unwrap_or(0),
+                source_can_provide,
+            });
         }
     }
     Ok(())
@@ -230,10 +219,4 @@ fn lake_rows(
         source: e,
     })?;
     Ok(partitions.into_iter().map(|p| (p.name, p.rows)).collect())
-}
-
-/// The local date (pipeline zone) of an instant in UTC epoch ms.
-pub fn local_date(ms: i64, tz: chrono_tz::Tz) -> Option<NaiveDate> {
-    let t = chrono::DateTime::<Utc>::from_timestamp_millis(ms)?;
-    Some(t.with_timezone(&tz).date_naive())
 }

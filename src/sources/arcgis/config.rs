@@ -2,18 +2,22 @@
 //! portal. Credentials are parsed in `arcgis_auth.rs`; every key is documented in
 //! `pipelines/arcgis.example.toml`.
 
+mod auth;
+#[cfg(test)]
+mod tests;
+
 use std::path::Path;
 use std::time::Duration;
 
 use chrono::NaiveDate;
 use toml::de::DeValue;
 
-use super::document::{ForbiddenKey, SourceKind};
-use super::parse::{Problems, Table};
-use super::{arcgis_auth, Source};
-use crate::extract::arcgis::{
+use crate::config::parse::{Problems, Table};
+use crate::config::{ForbiddenKey, SourceKind};
+use crate::sources::arcgis::api::{
     ArcgisSourceConfig, HistoryFilters, SortOrder, DATASETS, DEFAULT_USER_FIELDS,
 };
+use crate::sources::SourceConfig;
 
 pub const DEFAULT_SLICE_HOURS: u32 = 24;
 /// A month: wider windows only make a failed slice more expensive to redo.
@@ -76,7 +80,7 @@ impl ArcgisSource {
     }
 }
 
-pub(super) const KIND: SourceKind = SourceKind {
+pub const KIND: SourceKind = SourceKind {
     name: "arcgis",
     keys: &[
         "portal_url",
@@ -129,7 +133,7 @@ pub(super) const KIND: SourceKind = SourceKind {
     parse,
 };
 
-fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<Source> {
+fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<SourceConfig> {
     let portal_url = portal_url(p, t);
     let platform = t
         .choice(
@@ -142,7 +146,7 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
         )
         .unwrap_or(ArcgisPlatform::Online);
     let org_id = org_id(p, t);
-    let auth = arcgis_auth::auth(p, t, base_dir, portal_url.as_deref());
+    let auth = auth::auth(p, t, base_dir, portal_url.as_deref());
     let datasets = datasets(p, t, platform);
     let history = HistoryFilters {
         types: filter(p, t, "types"),
@@ -191,7 +195,7 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
     if let Some(retries) = max_retries {
         portal.retry.max_attempts = retries as u32 + 1;
     }
-    Some(Source::Arcgis(Box::new(ArcgisSource {
+    Some(SourceConfig::Arcgis(Box::new(ArcgisSource {
         platform,
         datasets,
         history_start,
@@ -247,7 +251,7 @@ fn org_id(p: &mut Problems, t: &Table) -> Option<String> {
 }
 
 fn datasets(p: &mut Problems, t: &Table, platform: ArcgisPlatform) -> Option<Vec<String>> {
-    super::datasets::dataset_list(p, t, DATASETS, |dataset| {
+    crate::config::datasets::dataset_list(p, t, DATASETS, |dataset| {
         (dataset == "history" && !platform.has_history()).then(|| {
             let message = "ArcGIS Enterprise has no org history endpoint (Online only)";
             let hint = "remove \"history\": `logins` records sign-ins from users' lastLogin";

@@ -16,14 +16,14 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::config::DEFAULT_HISTORY_DAYS;
 use super::{add_written, ArcgisRun};
-use crate::config::DEFAULT_HISTORY_DAYS;
-use crate::extract::arcgis::ArcgisPortal;
+use crate::days::DateRange;
 use crate::failpoint;
+use crate::load::state::{DatasetState, SourceState};
 use crate::load::Partitioning;
-use crate::pipeline::run::DateRange;
-use crate::pipeline::state::{DatasetState, SourceState};
-use crate::pipeline::{DatasetSummary, RunError};
+use crate::sources::arcgis::api::ArcgisPortal;
+use crate::sources::{DatasetSummary, RunError};
 
 const DATASET: &str = "history";
 
@@ -31,11 +31,10 @@ pub(super) async fn archive(
     ctx: &ArcgisRun<'_>,
     portal: Arc<ArcgisPortal>,
     state: &mut SourceState,
-    range: Option<DateRange>,
 ) -> Result<DatasetSummary, RunError> {
     let previous = state.datasets.get(DATASET).cloned().unwrap_or_default();
     let now_ms = Utc::now().timestamp_millis();
-    let (from_ms, to_ms) = window(ctx, &previous, range, now_ms);
+    let (from_ms, to_ms) = window(ctx, &previous, now_ms);
     tracing::info!(
         source = ctx.name(),
         from_ms,
@@ -81,18 +80,13 @@ pub(super) async fn archive(
             let partitioning = Partitioning::EventDate {
                 time_column: "created".into(),
                 key_column: "event_key".into(),
-                tz: ctx.pipeline.time_zone,
+                tz: ctx.time_zone,
             };
             let written = ctx.write(DATASET, slice.batch, partitioning).await?;
             add_written(&mut summary, &written);
             next.rows_total = Some(next.rows_total.unwrap_or(0) + written.rows_written);
         }
         bar.add_rows(rows);
-        // A date-range run has not read everything below its end: it never moves the
-        // watermark (the incremental run would skip what lies between).
-        if range.is_some() {
-            continue;
-        }
         next.watermark_key = Some(slice.to_ms);
         next.max_event_time_us = next.max_event_time_us.max(max_created_us);
         next.updated_at = Utc::now().to_rfc3339();
@@ -113,20 +107,10 @@ pub(super) async fn archive(
     Ok(summary)
 }
 
-/// `[from, to)` in UTC epoch ms: a date range as local days (never past now); else from
-/// the watermark minus the overlap, or for a first run from `history_start` (local
+/// `[from, to)` in UTC epoch ms: from the watermark minus the overlap, or for a first run from `history_start` (local
 /// midnight in the pipeline's zone, so the first `event_date` partition is whole).
-fn window(
-    ctx: &ArcgisRun<'_>,
-    previous: &DatasetState,
-    range: Option<DateRange>,
-    now_ms: i64,
-) -> (i64, i64) {
-    let tz = ctx.pipeline.time_zone;
-    if let Some(range) = range {
-        let (from_us, to_us) = range.to_utc_micros(tz);
-        return (from_us / 1000, (to_us / 1000).min(now_ms));
-    }
+fn window(ctx: &ArcgisRun<'_>, previous: &DatasetState, now_ms: i64) -> (i64, i64) {
+    let tz = ctx.time_zone;
     let from_ms = match previous.watermark_key {
         Some(watermark) => watermark - ctx.source.portal.overlap_ms(),
         None => {
@@ -134,11 +118,7 @@ fn window(
                 .source
                 .history_start
                 .unwrap_or_else(|| ctx.run_date - Duration::days(DEFAULT_HISTORY_DAYS as i64));
-            let day = DateRange {
-                from: start,
-                to: start,
-            };
-            day.to_utc_micros(tz).0 / 1000
+            DateRange::day(start).to_utc_micros(tz).0 / 1000
         }
     };
     (from_ms, now_ms)

@@ -22,10 +22,10 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 
 use super::{add_written, ArcgisRun};
-use crate::extract::arcgis::logins_from_users;
+use crate::load::state::SourceState;
 use crate::load::{list_partitions, LakeLayout, LoadError, Partitioning};
-use crate::pipeline::state::SourceState;
-use crate::pipeline::{DatasetSummary, RunError};
+use crate::sources::arcgis::api::logins_from_users;
+use crate::sources::{DatasetSummary, RunError};
 
 /// Today's snapshot of every member; a second run the same day replaces it.
 pub(super) async fn archive_users(
@@ -90,7 +90,7 @@ pub(super) async fn archive_logins(
         let partitioning = Partitioning::EventDate {
             time_column: "last_login".into(),
             key_column: "login_key".into(),
-            tz: ctx.pipeline.time_zone,
+            tz: ctx.time_zone,
         };
         let written = ctx.write("logins", changed, partitioning).await?;
         add_written(&mut summary, &written);

@@ -1,30 +1,45 @@
-//! The ArcGIS portal source: `history` checkpointed slice by slice, `users` snapshotted
-//! whole, `logins` derived from the users' `lastLogin` against what the lake holds.
+//! `kind = "arcgis"`: an ArcGIS Online organization or an ArcGIS Enterprise portal.
+//! `history` checkpointed slice by slice, `users` snapshotted whole, `logins` derived
+//! from the users' `lastLogin` against what the lake holds.
+//!
+//! - `config`: the pipeline-file section; `api`: the portal's REST API (token, paging,
+//!   error envelopes, JSON → Arrow per dataset); `fake_portal`: the in-process fake the
+//!   demo and the tests run against.
+//! - this file: the incremental run and `check --connect`; `history`, `logins`: one
+//!   dataset each; `backfill`: `history` by day and the plan; `status`: coverage against
+//!   the portal's retention.
 //!
 //! One token and one HTTP client per run, shared by the three datasets; the users are
 //! read once and feed both `users` and `logins`.
 
+pub mod api;
 pub mod backfill;
+pub mod config;
+pub mod fake_portal;
 mod history;
 mod logins;
+pub mod status;
+
+pub use config::{ArcgisPlatform, ArcgisSource};
 
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use chrono::{NaiveDate, Utc};
+use chrono_tz::Tz;
 
-use crate::config::{ArcgisSource, Pipeline, Source};
-use crate::extract::arcgis::{ArcgisError, ArcgisPortal};
-use crate::extract::http::ApiClient;
+use crate::config::Output;
+use crate::http::ApiClient;
+use crate::load::state::{SourceState, StateStore};
 use crate::load::{DatasetWriter, LakeLayout, Partitioning, WriteSummary, WriterOptions};
-use crate::pipeline::progress::Progress;
-use crate::pipeline::run::{selected_datasets, RunRequest};
-use crate::pipeline::state::{SourceState, StateStore};
-use crate::pipeline::{DatasetSummary, RunError, SourceSummary};
+use crate::progress::Progress;
+use crate::sources::arcgis::api::{ArcgisError, ArcgisPortal};
+use crate::sources::{DatasetSummary, RunContext, RunError, SourceSummary};
 
 /// What every dataset of one source run needs.
 struct ArcgisRun<'a> {
-    pipeline: &'a Pipeline,
+    time_zone: Tz,
+    output: &'a Output,
     source: &'a ArcgisSource,
     layout: &'a LakeLayout,
     run_id: &'a str,
@@ -34,30 +49,27 @@ struct ArcgisRun<'a> {
     run_date: NaiveDate,
 }
 
-pub(crate) async fn run_arcgis(
-    pipeline: &Pipeline,
+pub(crate) async fn run(
     source: &ArcgisSource,
-    request: &RunRequest,
-    layout: &LakeLayout,
-    run_id: &str,
-    progress: &Progress,
+    ctx: &RunContext<'_>,
 ) -> Result<SourceSummary, RunError> {
+    let (layout, run_id, progress) = (ctx.source.layout, ctx.run_id, ctx.progress);
+    let requested = ctx.source.requested;
     let name = source.name().to_string();
     let mut datasets = Vec::new();
-    if !source.platform.has_history() && request.datasets.is_empty() {
+    if !source.platform.has_history() && requested.is_empty() {
         datasets.push(DatasetSummary {
             name: "history".into(),
             skipped: Some("ArcGIS Enterprise has no org history endpoint".into()),
             ..Default::default()
         });
     }
-    let wanted: Vec<String> =
-        selected_datasets(&Source::Arcgis(Box::new(source.clone())), &request.datasets)
-            .into_iter()
-            // A date range re-reads event history only; users and logins are snapshots of now.
-            .filter(|d| request.range.is_none() || *d == "history")
-            .map(str::to_string)
-            .collect();
+    let wanted: Vec<String> = source
+        .datasets()
+        .into_iter()
+        .filter(|d| requested.is_empty() || requested.iter().any(|r| r == d))
+        .map(str::to_string)
+        .collect();
     if wanted.is_empty() {
         return Ok(SourceSummary {
             name,
@@ -67,20 +79,21 @@ pub(crate) async fn run_arcgis(
     }
     let portal = Arc::new(connect(source).await?);
     let ctx = ArcgisRun {
-        pipeline,
+        time_zone: ctx.source.time_zone,
+        output: ctx.source.output,
         source,
         layout,
         run_id,
         progress,
         store: StateStore::new(layout),
-        run_date: Utc::now().with_timezone(&pipeline.time_zone).date_naive(),
+        run_date: Utc::now().with_timezone(&ctx.source.time_zone).date_naive(),
     };
     let mut state = ctx.load_state()?;
     let mut users: Option<RecordBatch> = None;
     for dataset in &wanted {
         let started = std::time::Instant::now();
         let mut summary = match dataset.as_str() {
-            "history" => history::archive(&ctx, portal.clone(), &mut state, request.range).await?,
+            "history" => history::archive(&ctx, portal.clone(), &mut state).await?,
             "users" | "logins" => {
                 if users.is_none() {
                     let bar = progress.dataset(&name, "users (reading)");
@@ -111,7 +124,8 @@ pub(crate) async fn run_arcgis(
 /// Resolves the credentials and mints the first token, so a bad password fails the
 /// source before anything is planned.
 async fn connect(source: &ArcgisSource) -> Result<ArcgisPortal, RunError> {
-    let error = |source_error| RunError::ArcgisConnect {
+    let error = |source_error| RunError::ApiConnect {
+        api: "ArcGIS portal",
         source_name: source.name().to_string(),
         source: Box::new(source_error),
     };
@@ -130,7 +144,8 @@ impl ArcgisRun<'_> {
     fn extract_error(&self, dataset: &str) -> impl FnOnce(ArcgisError) -> RunError {
         let source_name = self.name().to_string();
         let dataset = dataset.to_string();
-        move |source| RunError::Arcgis {
+        move |source| RunError::Api {
+            api: "ArcGIS",
             source_name,
             dataset,
             source: Box::new(source),
@@ -168,8 +183,8 @@ impl ArcgisRun<'_> {
         let source_name = self.name().to_string();
         let dataset_name = dataset.to_string();
         let options = WriterOptions {
-            compression: self.pipeline.output.compression,
-            row_group_rows: self.pipeline.output.row_group_rows,
+            compression: self.output.compression,
+            row_group_rows: self.output.row_group_rows,
             max_open_partitions: 4,
             max_files_per_partition: 8,
             run_id: self.run_id.to_string(),

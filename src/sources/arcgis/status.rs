@@ -19,59 +19,26 @@
 //! are now), so an Enterprise source (no history) is not contacted at all.
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use chrono_tz::Tz;
 
-use super::status::{error_chain, lake_status, load_state, SourceStatus};
-use crate::config::{ArcgisSource, Pipeline};
-use crate::load::{list_partitions, LakeLayout, LoadError};
-use crate::pipeline::arcgis::backfill::{local_date, HistoryBackfill};
-use crate::pipeline::coverage::format_us;
-use crate::pipeline::state::{SourceState, StateStore};
-use crate::pipeline::RunError;
+use super::backfill::HistoryBackfill;
+use super::ArcgisSource;
+use crate::days::{format_us, local_date_of_ms, DateRange};
+use crate::load::state::{SourceState, StateStore};
+use crate::load::{list_partitions, LoadError};
+use crate::sources::status::{
+    error_chain, lake_status, load_state, DatasetStatus, LostSpan, SourceStatus,
+};
+use crate::sources::{RunError, SourceContext};
 
-/// A time span the source no longer provides and the lake does not hold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LostSpan {
-    /// Inclusive start (µs UTC) and its text.
-    pub from_us: i64,
-    pub from: String,
-    /// Exclusive end (µs UTC): the source's oldest remaining event.
-    pub to_us: i64,
-    pub to: String,
-    pub why: String,
-}
-
-impl LostSpan {
-    fn new(from_us: i64, to_us: i64, why: String) -> Self {
-        LostSpan {
-            from_us,
-            from: format_us(Some(from_us)),
-            to_us,
-            to: format_us(Some(to_us)),
-            why,
-        }
-    }
-
-    pub fn describe(&self) -> String {
-        format!(
-            "events from {} to {} are lost (estimated span {:.1} h): {}",
-            self.from,
-            self.to,
-            (self.to_us - self.from_us) as f64 / 3.6e9,
-            self.why
-        )
-    }
-}
-
-pub(super) async fn arcgis_status(
-    pipeline: &Pipeline,
+pub async fn status(
     source: &ArcgisSource,
-    layout: &LakeLayout,
-    store: &StateStore,
+    ctx: &SourceContext<'_>,
     now_us: i64,
 ) -> Result<SourceStatus, LoadError> {
+    let layout = ctx.layout;
     let name = source.name();
-    let state = load_state(store, name);
+    let state = load_state(&StateStore::new(layout), name);
     let mut datasets = Vec::new();
     for dataset in source.datasets() {
         let partitions = list_partitions(layout, name, dataset)?;
@@ -97,7 +64,7 @@ pub(super) async fn arcgis_status(
         match oldest {
             Ok(oldest_ms) => {
                 let coverage = Coverage {
-                    pipeline,
+                    time_zone: ctx.time_zone,
                     source,
                     state: &state,
                     lake_first_day: first_day,
@@ -120,7 +87,8 @@ async fn oldest_event_ms(source: &ArcgisSource) -> Result<Option<i64>, RunError>
         .portal()
         .oldest_event_ms()
         .await
-        .map_err(|e| RunError::Arcgis {
+        .map_err(|e| RunError::Api {
+            api: "ArcGIS",
             source_name: source.name().to_string(),
             dataset: "history".into(),
             source: Box::new(e),
@@ -137,20 +105,20 @@ fn first_day(first_partition: &Option<String>) -> Option<NaiveDate> {
 }
 
 struct Coverage<'a> {
-    pipeline: &'a Pipeline,
+    time_zone: Tz,
     source: &'a ArcgisSource,
     state: &'a SourceState,
     lake_first_day: Option<NaiveDate>,
 }
 
 impl Coverage<'_> {
-    fn check(&self, oldest_ms: Option<i64>, status: &mut super::status::DatasetStatus) {
-        let tz = self.pipeline.time_zone;
+    fn check(&self, oldest_ms: Option<i64>, status: &mut DatasetStatus) {
+        let tz = self.time_zone;
         let Some(oldest_ms) = oldest_ms else {
             return; // the portal returns nothing: no evidence either way
         };
         let oldest_us = oldest_ms * 1000;
-        let oldest_day = local_date(oldest_ms, tz);
+        let oldest_day = local_date_of_ms(oldest_ms, tz);
         let watermark = self
             .state
             .datasets
@@ -171,11 +139,7 @@ impl Coverage<'_> {
         };
         match self.source.history_start {
             Some(start) if start < first && oldest_day >= first => {
-                let (start_us, _) = crate::pipeline::DateRange {
-                    from: start,
-                    to: start,
-                }
-                .to_utc_micros(tz);
+                let (start_us, _) = DateRange::day(start).to_utc_micros(tz);
                 status.lost_span = Some(LostSpan::new(
                     start_us,
                     oldest_us,

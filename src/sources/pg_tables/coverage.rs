@@ -12,8 +12,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::extract::postgres::{ExtractError, PgSession, ResolvedTable};
-use crate::pipeline::state::DatasetState;
+use crate::days::format_us;
+use crate::load::state::DatasetState;
+use crate::postgres::{ExtractError, PgSession, ResolvedTable};
 
 /// Ids (and roughly the time span) the source purged before we archived them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -108,12 +109,6 @@ pub async fn purge_warning(
         tracing::warn!(source = source_name, dataset = %table.spec.dataset, first_missing_id = gap.first_missing_key, last_missing_id = gap.last_missing_key, "{text}");
         text
     }))
-}
-
-pub fn format_us(us: Option<i64>) -> String {
-    us.and_then(DateTime::<Utc>::from_timestamp_micros)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%SZ").to_string())
-        .unwrap_or_else(|| "?".into())
 }
 
 #[cfg(test)]

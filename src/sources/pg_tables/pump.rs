@@ -6,10 +6,10 @@ use arrow_array::RecordBatch;
 use futures_util::{pin_mut, StreamExt};
 use tokio::sync::mpsc;
 
-use crate::extract::postgres::{PgSession, ResolvedTable, RowRange};
 use crate::load::{DatasetWriter, WriteSummary};
-use crate::pipeline::progress::DatasetProgress;
-use crate::pipeline::RunError;
+use crate::postgres::{PgSession, ResolvedTable, RowRange};
+use crate::progress::DatasetProgress;
+use crate::sources::RunError;
 
 /// Batches queued between extractor and writer. One queued batch plus the one each side
 /// holds already lets both run at once; every extra slot only adds a batch (up to

@@ -3,10 +3,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::document::{ForbiddenKey, SourceKind};
-use super::parse::{Problems, Table};
-use super::{SecretRef, Source, SslMode};
-use crate::extract::tableau::DATASETS;
+use crate::config::parse::{Problems, Table};
+use crate::config::{ForbiddenKey, SecretRef, SourceKind, SslMode};
+use crate::sources::tableau::tables::DATASETS;
+use crate::sources::SourceConfig;
 
 /// The repository's port (Tableau: `tsm data-access repository-access enable`).
 pub const DEFAULT_TABLEAU_PORT: u16 = 8060;
@@ -50,7 +50,17 @@ pub struct TableauSource {
     pub connect_timeout: Duration,
 }
 
-pub(super) const KIND: SourceKind = SourceKind {
+impl TableauSource {
+    /// The configured datasets, or every dataset the kind knows.
+    pub fn datasets(&self) -> Vec<&str> {
+        match &self.datasets {
+            Some(list) => list.iter().map(String::as_str).collect(),
+            None => DATASETS.to_vec(),
+        }
+    }
+}
+
+pub const KIND: SourceKind = SourceKind {
     name: "tableau",
     keys: &[
         "host",
@@ -76,7 +86,7 @@ pub(super) const KIND: SourceKind = SourceKind {
     parse,
 };
 
-fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<Source> {
+fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<SourceConfig> {
     let host = t.required_string(p, "host");
     let port = t.integer(p, "port", 1..=i64::from(u16::MAX));
     let database = t.string(p, "database").unwrap_or(DEFAULT_TABLEAU_DATABASE);
@@ -103,7 +113,7 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
     );
 
     // Every integer below was range-checked above, so the casts cannot truncate.
-    Some(Source::Tableau(TableauSource {
+    Some(SourceConfig::Tableau(TableauSource {
         name,
         host: host?.to_owned(),
         port: port.map_or(DEFAULT_TABLEAU_PORT, |port| port as u16),
@@ -155,5 +165,5 @@ fn password(p: &mut Problems, t: &Table, base_dir: &Path) -> Option<SecretRef> {
 }
 
 fn datasets(p: &mut Problems, t: &Table) -> Option<Vec<String>> {
-    super::datasets::dataset_list(p, t, DATASETS, |_| None)
+    crate::config::datasets::dataset_list(p, t, DATASETS, |_| None)
 }

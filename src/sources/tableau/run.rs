@@ -1,51 +1,27 @@
-//! The Tableau Server source: one snapshot transaction per run; event tables read
-//! above their watermark (or over a date range), dimension tables snapshotted whole.
+//! An incremental run of a tableau source: one snapshot transaction per run; event
+//! tables read above their watermark, dimension tables snapshotted whole; then the
+//! derived datasets are rebuilt for what the run wrote.
 
 use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
 
-use crate::config::{Pipeline, Source, TableauSource};
-use crate::extract::postgres::{ConnectOptions, PgSession, ResolvedTable, RowRange, TableKind};
-use crate::extract::tableau;
+use super::{open_session, tables, TableauSource};
 use crate::failpoint;
-use crate::load::{DatasetWriter, LakeLayout, Partitioning, WriterOptions};
-use crate::pipeline::coverage;
-use crate::pipeline::event_stats::EventStats;
-use crate::pipeline::progress::Progress;
-use crate::pipeline::pump::{pump, PumpContext};
-use crate::pipeline::run::{selected_datasets, DateRange, RunRequest};
-use crate::pipeline::state::{DatasetState, StateStore};
-use crate::pipeline::{DatasetSummary, RunError, SourceSummary};
+use crate::load::state::{DatasetState, StateStore};
+use crate::load::{DatasetWriter, Partitioning, WriterOptions};
+use crate::postgres::{PgSession, ResolvedTable, RowRange, TableKind};
+use crate::sources::pg_tables::coverage;
+use crate::sources::pg_tables::event_stats::EventStats;
+use crate::sources::pg_tables::pump::{pump, PumpContext};
+use crate::sources::tableau::enrich::{RebuildRequest, TransformSummary};
+use crate::sources::{DatasetSummary, RunContext, RunError, SourceSummary};
 
-pub fn connect_options(source: &TableauSource) -> Result<ConnectOptions, RunError> {
-    let password = match &source.password {
-        Some(secret_ref) => Some(secret_ref.resolve().map_err(|e| RunError::Secret {
-            source_name: source.name.clone(),
-            source: e,
-        })?),
-        None => None,
-    };
-    Ok(ConnectOptions {
-        host: source.host.clone(),
-        port: source.port,
-        database: source.database.clone(),
-        user: source.user.clone(),
-        password,
-        sslmode: source.sslmode,
-        connect_timeout: source.connect_timeout,
-        application_name: "usagelake".to_string(),
-    })
-}
-
-pub(crate) async fn run_tableau(
-    pipeline: &Pipeline,
+pub(crate) async fn run(
     source: &TableauSource,
-    request: &RunRequest,
-    layout: &LakeLayout,
-    run_id: &str,
-    progress: &Progress,
+    ctx: &RunContext<'_>,
 ) -> Result<SourceSummary, RunError> {
+    let (layout, run_id) = (ctx.source.layout, ctx.run_id);
     let name = source.name.clone();
     let session_error = |what: &'static str| {
         let name = name.clone();
@@ -55,34 +31,26 @@ pub(crate) async fn run_tableau(
             source: Box::new(e),
         }
     };
-    let options = connect_options(source)?;
-    let mut session = PgSession::connect(&options)
-        .await
-        .map_err(session_error("connecting"))?;
-    session
-        .begin_snapshot()
-        .await
-        .map_err(session_error("opening the snapshot transaction"))?;
+    let session = open_session(source).await?;
 
     let store = StateStore::new(layout);
     let mut state = store.load(&source.name).map_err(|e| RunError::State {
         source_name: name.clone(),
         source: e,
     })?;
-    let run_date = snapshot_date_today(pipeline.time_zone);
+    let run_date = snapshot_date_today(ctx.source.time_zone);
 
     let mut datasets = Vec::new();
-    let wanted = selected_datasets(&Source::Tableau(source.clone()), &request.datasets)
+    let wanted = source
+        .datasets()
         .into_iter()
+        .filter(|d| ctx.source.requested.is_empty() || ctx.source.requested.iter().any(|r| r == d))
         .map(str::to_string)
         .collect::<Vec<_>>();
     for dataset in &wanted {
-        let spec = tableau::table_spec(dataset, source.include_incomplete_jobs)
+        let spec = tables::table_spec(dataset, source.include_incomplete_jobs)
             .expect("config validation admits only known datasets");
         let is_event = matches!(spec.kind, TableKind::Event { .. });
-        if request.range.is_some() && !is_event {
-            continue; // a date range re-reads event tables only; dimensions are snapshots
-        }
         let started = Instant::now();
         let extract_error = |e| RunError::Extract {
             source_name: name.clone(),
@@ -103,18 +71,15 @@ pub(crate) async fn run_tableau(
         if !table.ignored.is_empty() {
             tracing::info!(source = %name, dataset = %dataset, columns = ?table.ignored, "server columns not in the spec are ignored");
         }
-        let ctx = DatasetRun {
-            pipeline,
+        let dataset_run = DatasetRun {
+            ctx,
             source,
             session: &session,
-            layout,
-            run_id,
-            progress,
             run_date,
         };
         let mut summary = if is_event {
             let previous = state.datasets.get(dataset).cloned().unwrap_or_default();
-            let (summary, next) = ctx.event(&table, &previous, request.range).await?;
+            let (summary, next) = dataset_run.event(&table, &previous).await?;
             if let Some(next) = next {
                 state.datasets.insert(dataset.clone(), next);
                 failpoint::hit("before_state");
@@ -126,7 +91,7 @@ pub(crate) async fn run_tableau(
             }
             summary
         } else {
-            let summary = ctx.snapshot(&table).await?;
+            let summary = dataset_run.snapshot(&table).await?;
             let entry = state.datasets.entry(dataset.clone()).or_default();
             entry.last_snapshot_date = Some(run_date.to_string());
             entry.updated_at = Utc::now().to_rfc3339();
@@ -147,9 +112,7 @@ pub(crate) async fn run_tableau(
         .await
         .map_err(session_error("closing the snapshot transaction"))?;
     let transform = if source.enrich {
-        let transform = rebuild_derived(
-            pipeline, source, request, layout, run_id, run_date, &datasets,
-        )?;
+        let transform = rebuild_derived(source, ctx, run_date, &datasets)?;
         set_resolution_rate(&mut datasets, &transform);
         Some(transform)
     } else {
@@ -163,10 +126,7 @@ pub(crate) async fn run_tableau(
 }
 
 /// The ledger charts enrichment health next to the raw dataset it enriches.
-pub(crate) fn set_resolution_rate(
-    datasets: &mut [DatasetSummary],
-    transform: &crate::transform::TransformSummary,
-) {
+pub(crate) fn set_resolution_rate(datasets: &mut [DatasetSummary], transform: &TransformSummary) {
     for d in datasets.iter_mut().filter(|d| d.name == "http_requests") {
         d.resolution_rate = Some(transform.resolution.resolved_share);
     }
@@ -183,62 +143,53 @@ fn snapshot_date_today(tz: chrono_tz::Tz) -> NaiveDate {
 }
 
 /// Rebuilds `requests_enriched` and the seed datasets for what this run wrote (issue 5):
-/// the event dates of `http_requests`, the days of a `--from/--to` range, today's snapshots.
+/// the event dates of `http_requests` and today's snapshots.
 fn rebuild_derived(
-    pipeline: &Pipeline,
     source: &TableauSource,
-    request: &RunRequest,
-    layout: &LakeLayout,
-    run_id: &str,
+    ctx: &RunContext<'_>,
     run_date: NaiveDate,
     datasets: &[DatasetSummary],
-) -> Result<crate::transform::TransformSummary, RunError> {
+) -> Result<TransformSummary, RunError> {
     let mut event_dates = std::collections::BTreeSet::new();
     for d in datasets.iter().filter(|d| d.name == "http_requests") {
         event_dates.extend(d.partitions.keys().filter_map(|p| {
             NaiveDate::parse_from_str(p.strip_prefix("event_date=")?, "%Y-%m-%d").ok()
         }));
     }
-    if let Some(range) = request.range {
-        event_dates.extend(range.from.iter_days().take_while(|d| *d <= range.to));
-    }
     let wrote_snapshots = datasets.iter().any(|d| {
         d.skipped.is_none() && d.partitions.keys().any(|p| p.starts_with("snapshot_date="))
     });
-    let rebuild = crate::transform::RebuildRequest {
-        layout,
+    let rebuild = RebuildRequest {
+        layout: ctx.source.layout,
         source: &source.name,
-        run_id,
-        tz: pipeline.time_zone,
-        compression: pipeline.output.compression,
-        row_group_rows: pipeline.output.row_group_rows,
+        run_id: ctx.run_id,
+        tz: ctx.source.time_zone,
+        compression: ctx.source.output.compression,
+        row_group_rows: ctx.source.output.row_group_rows,
         event_dates,
         snapshot_dates: wrote_snapshots.then_some(run_date).into_iter().collect(),
     };
-    crate::transform::rebuild(&rebuild).map_err(|e| RunError::Transform {
+    crate::sources::tableau::enrich::rebuild(&rebuild).map_err(|e| RunError::Transform {
         source_name: source.name.clone(),
         source: e,
     })
 }
 
 struct DatasetRun<'a> {
-    pipeline: &'a Pipeline,
+    ctx: &'a RunContext<'a>,
     source: &'a TableauSource,
     session: &'a PgSession,
-    layout: &'a LakeLayout,
-    run_id: &'a str,
-    progress: &'a Progress,
     run_date: NaiveDate,
 }
 
 impl DatasetRun<'_> {
     fn writer_options(&self) -> WriterOptions {
         WriterOptions {
-            compression: self.pipeline.output.compression,
-            row_group_rows: self.pipeline.output.row_group_rows,
+            compression: self.ctx.source.output.compression,
+            row_group_rows: self.ctx.source.output.row_group_rows,
             max_open_partitions: 4,
             max_files_per_partition: 8,
-            run_id: self.run_id.to_string(),
+            run_id: self.ctx.run_id.to_string(),
         }
     }
 
@@ -248,7 +199,7 @@ impl DatasetRun<'_> {
         partitioning: Partitioning,
     ) -> Result<DatasetWriter, RunError> {
         DatasetWriter::open(
-            self.layout,
+            self.ctx.source.layout,
             &self.source.name,
             &table.spec.dataset,
             table.schema.clone(),
@@ -267,7 +218,6 @@ impl DatasetRun<'_> {
         &self,
         table: &ResolvedTable,
         previous: &DatasetState,
-        range: Option<DateRange>,
     ) -> Result<(DatasetSummary, Option<DatasetState>), RunError> {
         let TableKind::Event { key, time, pending } = &table.spec.kind else {
             unreachable!("event() is called for event tables only")
@@ -277,24 +227,16 @@ impl DatasetRun<'_> {
             dataset: table.spec.dataset.clone(),
             source: Box::new(e),
         };
-        let row_range = match range {
-            Some(r) => {
-                let (from_us, to_us) = r.to_utc_micros(self.pipeline.time_zone);
-                RowRange::TimeBetween { from_us, to_us }
-            }
-            None => match previous.lookback_key.or(previous.watermark_key) {
-                Some(k) => RowRange::KeyAbove(k),
-                None => RowRange::All,
-            },
+        let row_range = match previous.lookback_key.or(previous.watermark_key) {
+            Some(k) => RowRange::KeyAbove(k),
+            None => RowRange::All,
         };
         // Catch-up after missed nights is automatic (reads by id); warn if the source
         // already purged part of what we missed.
-        let purge_warning = match range {
-            None => coverage::purge_warning(self.session, table, previous, &self.source.name)
+        let purge_warning =
+            coverage::purge_warning(self.session, table, previous, &self.source.name)
                 .await
-                .map_err(extract_error)?,
-            Some(_) => None,
-        };
+                .map_err(extract_error)?;
         // Read inside the same snapshot as the data, so the pending set matches it.
         let min_pending = match pending {
             Some(_) => self
@@ -315,10 +257,11 @@ impl DatasetRun<'_> {
         let partitioning = Partitioning::EventDate {
             time_column: time.clone(),
             key_column: key.clone(),
-            tz: self.pipeline.time_zone,
+            tz: self.ctx.source.time_zone,
         };
         let writer = self.open_writer(table, partitioning)?;
         let bar = self
+            .ctx
             .progress
             .dataset(&self.source.name, &table.spec.dataset);
         let mut stats = EventStats::default();
@@ -347,9 +290,7 @@ impl DatasetRun<'_> {
             warnings: purge_warning.into_iter().collect(),
             ..Default::default()
         };
-        // A date-range run has not seen every key below its maximum: it must never move
-        // the watermark, or the incremental run would skip what lies between.
-        if range.is_some() || (stats.rows == 0 && min_pending.is_none()) {
+        if stats.rows == 0 && min_pending.is_none() {
             return Ok((summary, None));
         }
         let lookback_us = i64::try_from(self.source.lookback.as_micros()).unwrap_or(i64::MAX);
@@ -361,7 +302,7 @@ impl DatasetRun<'_> {
         next.lookback_key = min_opt(lookback, min_pending.map(|k| k - 1));
         next.rows_total = Some(previous.rows_total.unwrap_or(0) + written.rows_written);
         next.updated_at = Utc::now().to_rfc3339();
-        next.run_id = self.run_id.to_string();
+        next.run_id = self.ctx.run_id.to_string();
         summary.watermark_after = next.watermark_key;
         Ok((summary, Some(next)))
     }
@@ -374,6 +315,7 @@ impl DatasetRun<'_> {
             },
         )?;
         let bar = self
+            .ctx
             .progress
             .dataset(&self.source.name, &table.spec.dataset);
         let ctx = PumpContext {

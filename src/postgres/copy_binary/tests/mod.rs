@@ -9,10 +9,10 @@ use arrow_array::*;
 use arrow_schema::Schema;
 
 use super::CopyDecoder;
-use crate::extract::postgres::error::ExtractError;
-use crate::extract::postgres::spec::{ColumnSpec, ResolvedTable, TableKind, TableSpec};
-use crate::extract::postgres::types::numeric::encode_numeric;
-use crate::extract::postgres::types::{oid, PgType};
+use crate::postgres::error::ExtractError;
+use crate::postgres::spec::{ColumnSpec, ResolvedTable, TableKind, TableSpec};
+use crate::postgres::types::numeric::encode_numeric;
+use crate::postgres::types::{oid, PgType};
 
 mod structured_types;
 

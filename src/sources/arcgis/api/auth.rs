@@ -8,7 +8,7 @@ use tokio::sync::Mutex;
 use super::config::{ArcgisAuth, ArcgisSourceConfig};
 use super::ArcgisError;
 use crate::config::{Secret, SecretRef};
-use crate::extract::http::{ApiClient, ApiRequest, HttpError};
+use crate::http::{ApiClient, ApiRequest, HttpError};
 
 /// Renew this long before expiry (RJS and the Python API both use 5 minutes), so a
 /// page requested just before expiry does not race it.

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use crate::config::SecretRef;
-use crate::extract::http::{ClientOptions, RetryPolicy};
+use crate::http::{ClientOptions, RetryPolicy};
 
 #[derive(Debug, Clone)]
 pub struct ArcgisSourceConfig {
@@ -82,6 +82,7 @@ impl ArcgisSourceConfig {
             connect_timeout: self.connect_timeout,
             request_timeout: self.request_timeout,
             retry: self.retry.clone(),
+            errors: super::envelope::ERROR_FORMAT,
         }
     }
 

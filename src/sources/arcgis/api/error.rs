@@ -1,7 +1,7 @@
 //! `ArcgisError`: every way an ArcGIS extract fails, with what a user needs to act.
 
 use crate::config::SecretError;
-use crate::extract::http::HttpError;
+use crate::http::HttpError;
 
 use super::history::SliceRange;
 

@@ -7,6 +7,7 @@
 
 mod auth;
 mod config;
+mod envelope;
 mod error;
 mod history;
 mod logins;

@@ -8,11 +8,12 @@ use serde_json::Value;
 
 use super::auth::TokenSource;
 use super::config::{ArcgisSourceConfig, HistoryFilters, TokenPlacement};
+use super::envelope::is_token_rejected;
 use super::history::{keep_event, plan_slices, HistoryBuilder, HistorySlice, SliceRange};
 use super::users::{effective_fields, UsersBuilder};
 use super::ArcgisError;
 use crate::config::Secret;
-use crate::extract::http::{ApiClient, ApiRequest};
+use crate::http::{ApiClient, ApiRequest};
 
 /// Largest page both endpoints allow (reference §1.2, §2.2).
 const PAGE_SIZE: u32 = 100;
@@ -250,13 +251,13 @@ impl ArcgisPortal {
             let request = self.authorize(request, &token);
             match self.client.send_json(&request).await {
                 Ok(value) => return Ok(value),
-                Err(e) if e.is_token_rejected() && !renewed => {
+                Err(e) if is_token_rejected(&e) && !renewed => {
                     renewed = true;
                     self.tokens
                         .renew_after_rejection(&self.client, &token)
                         .await?;
                 }
-                Err(e) if e.is_token_rejected() => {
+                Err(e) if is_token_rejected(&e) => {
                     return Err(ArcgisError::Auth {
                         portal: self.rest_root.clone(),
                         message: format!("token rejected again right after renewal: {e}"),

@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use super::parse::{Problems, Table};
-use super::SecretRef;
-use crate::extract::arcgis::ArcgisAuth;
+use crate::config::parse::{Problems, Table};
+use crate::config::SecretRef;
+use crate::sources::arcgis::api::ArcgisAuth;
 
 pub const DEFAULT_TOKEN_EXPIRATION_MINUTES: u32 = 60;
 /// ArcGIS Online's cap (`maxTokenExpirationMinutes`, two weeks; reference §3.1).

@@ -3,11 +3,14 @@
 use chrono::NaiveDate;
 
 use super::*;
-use crate::extract::arcgis::{ArcgisAuth, SortOrder};
+use crate::config::tests::{errors, only_problem, parse, places};
+use crate::config::{load_pipeline, Pipeline, SecretRef};
+use crate::sources::arcgis::api::{ArcgisAuth, SortOrder};
+use crate::sources::SourceConfig;
 
 fn arcgis(pipeline: &Pipeline, i: usize) -> &ArcgisSource {
     match &pipeline.sources[i] {
-        Source::Arcgis(source) => source,
+        SourceConfig::Arcgis(source) => source,
         other => panic!("source {i} is {}, not arcgis", other.kind()),
     }
 }

@@ -165,7 +165,7 @@ impl ContentTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transform::content::view_key_from_repository_url;
+    use crate::sources::tableau::enrich::content::view_key_from_repository_url;
 
     fn live(id: i32, site: i32, name: &'static str, url: &'static str) -> LiveRow<'static> {
         LiveRow {

@@ -1,14 +1,14 @@
 //! Event tables: append-mostly logs partitioned by `event_date`, incremental by `id`.
 
 use super::{event, Cols};
-use crate::extract::postgres::{PgType, TableSpec};
+use crate::postgres::{PgType, TableSpec};
 
 use PgType::{Bool, Int4, Int8, Text, Timestamp, Uuid};
 
 /// Predicate for background jobs that are not finished yet: `completed_at` stays NULL
 /// until the job ends (reference §6(b).7), so such rows are re-read on later runs.
-const JOB_PENDING: &str = include_str!("../../../sql/extract/background_jobs_pending.sql");
-const JOB_COMPLETED: &str = include_str!("../../../sql/extract/background_jobs_completed.sql");
+const JOB_PENDING: &str = include_str!("../../../../sql/extract/background_jobs_pending.sql");
+const JOB_COMPLETED: &str = include_str!("../../../../sql/extract/background_jobs_completed.sql");
 
 pub(super) fn event_spec(dataset: &str, include_incomplete_jobs: bool) -> Option<TableSpec> {
     let spec = match dataset {

@@ -7,7 +7,7 @@
 //! (`hashed_password`, `salt`, `keychain`, `protected_password`, `embedded`,
 //! `hashed_secret`) are never listed, and the extractor refuses them anyway.
 
-use crate::extract::postgres::{ColumnSpec, PgType, TableKind, TableSpec};
+use crate::postgres::{ColumnSpec, PgType, TableKind, TableSpec};
 
 mod events;
 mod snapshots;
@@ -109,7 +109,7 @@ mod tests {
 
     #[test]
     fn no_spec_lists_a_secret_column() {
-        let secrets = crate::extract::postgres::SECRET_COLUMNS;
+        let secrets = crate::postgres::SECRET_COLUMNS;
         for name in DATASETS {
             let spec = table_spec(name, true).unwrap();
             for col in &spec.columns {

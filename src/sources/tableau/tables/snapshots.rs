@@ -1,7 +1,7 @@
 //! Dimension tables: snapshotted whole into `snapshot_date=<run date>`.
 
 use super::{snapshot, Cols};
-use crate::extract::postgres::{PgType, TableSpec};
+use crate::postgres::{PgType, TableSpec};
 
 use PgType::{Bool, Int4, Int8, Text, Timestamp, Uuid};
 
