@@ -50,6 +50,13 @@ pub enum LoadError {
         key: String,
         value_us: i64,
     },
+    /// Replacing a derived partition (see `replace`) failed.
+    #[error("writing {dataset} partition {partition}: {message}")]
+    Replace {
+        dataset: String,
+        partition: String,
+        message: String,
+    },
     #[error("unreadable journal {path}")]
     Journal {
         path: PathBuf,

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use usagelake::config::SslMode;
-use usagelake::extract::postgres::{
+use usagelake::postgres::{
     ColumnSpec, ConnectOptions, PgSession, PgType, RowRange, TableKind, TableSpec,
 };
 

@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use usagelake::config::{SslMode, TableauSource};
-use usagelake::extract::postgres::{ConnectOptions, ExtractError, PgSession};
+use usagelake::config::SslMode;
 use usagelake::pgcluster::{ClusterOptions, PgCluster, ServerTls};
+use usagelake::postgres::{ConnectOptions, ExtractError, PgSession};
+use usagelake::sources::tableau::TableauSource;
+use usagelake::sources::SourceConfig;
 
 /// A CA, a server certificate it issued for `localhost` only, and another CA.
 struct Certificates {
@@ -225,7 +227,7 @@ fn verify_modes_need_a_root_cert_file_relative_to_the_pipeline() {
         "{base}sslmode = \"verify-ca\"\nroot_cert_file = \"certs/server.crt\"\n"
     )))
     .unwrap();
-    let usagelake::config::Source::Tableau(TableauSource {
+    let SourceConfig::Tableau(TableauSource {
         sslmode,
         root_cert_file,
         ..
