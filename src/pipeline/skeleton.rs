@@ -64,12 +64,11 @@ impl RunStart {
                 error: outcome.as_ref().err().map(|e| e as _),
             },
         );
-        if outcome.is_err() {
-            // A failed command leaves no staging behind either (its own and its days'):
-            // nothing it staged and did not publish will ever be published.
-            if let Err(e) = crate::load::end_run(&self.layout, &self.run_id) {
-                tracing::warn!(error = %e, "could not remove this run's staging dirs");
-            }
+        // A finished command leaves no staging behind (its own, its days', the derived
+        // datasets' rebuild), failed or not: nothing it staged and did not publish will
+        // ever be published.
+        if let Err(e) = crate::load::end_run(&self.layout, &self.run_id) {
+            tracing::warn!(error = %e, "could not remove this run's staging dirs");
         }
         outcome?;
         Ok(RunSummary {
