@@ -51,9 +51,9 @@ pub enum LoadError {
         value_us: i64,
     },
     /// Replacing a derived partition (see `replace`) failed.
-    #[error("writing {dataset} partition {partition}: {message}")]
+    #[error("writing {partition}: {message}")]
     Replace {
-        dataset: String,
+        /// `<source>/<dataset> partition <name>`.
         partition: String,
         message: String,
     },

@@ -219,11 +219,11 @@ fn verify_modes_need_a_root_cert_file_relative_to_the_pipeline() {
     };
     let base = "[output]\nroot = \"lake\"\n\n[[sources]]\nname = \"tab\"\nkind = \"tableau\"\nhost = \"h\"\n";
     let err =
-        usagelake::config::load_pipeline(&write(&format!("{base}sslmode = \"verify-full\"\n")))
+        usagelake::pipeline::load_pipeline(&write(&format!("{base}sslmode = \"verify-full\"\n")))
             .err()
             .expect("verify-full without root_cert_file is a config error");
     assert!(format!("{err:#}").contains("root_cert_file"), "{err:#}");
-    let pipeline = usagelake::config::load_pipeline(&write(&format!(
+    let pipeline = usagelake::pipeline::load_pipeline(&write(&format!(
         "{base}sslmode = \"verify-ca\"\nroot_cert_file = \"certs/server.crt\"\n"
     )))
     .unwrap();
