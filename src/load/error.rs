@@ -39,17 +39,9 @@ pub enum LoadError {
     /// A time PostgreSQL can store but the lake's calendar (chrono, and most Parquet
     /// readers) cannot: the run stops rather than file the row under a wrong date. The
     /// operator fixes or deletes the source row (or excludes it) and reruns.
-    #[error(
-        "dataset {dataset}: {column} of the row with {key} is {value_us} µs after \
-         1970-01-01, outside the representable calendar (years -262142..262142); \
-         correct that row in the source, then run again"
-    )]
-    TimeOutOfRange {
-        dataset: String,
-        column: String,
-        key: String,
-        value_us: i64,
-    },
+    /// Boxed: `LoadError` travels in every `Result` of a run.
+    #[error(transparent)]
+    TimeOutOfRange(Box<TimeOutOfRange>),
     /// Replacing a derived partition (see `replace`) failed.
     #[error("writing {partition}: {message}")]
     Replace {
@@ -63,6 +55,20 @@ pub enum LoadError {
         #[source]
         source: serde_json::Error,
     },
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "dataset {dataset}: {column} of the row with {key} is {value_us} µs after 1970-01-01, \
+     outside the representable calendar (years -262142..262142); correct that row in the \
+     source, then run again"
+)]
+pub struct TimeOutOfRange {
+    pub dataset: String,
+    pub column: String,
+    /// `<key column> <value>`, or `row <n>` when the batch has no key column.
+    pub key: String,
+    pub value_us: i64,
 }
 
 /// Shorthands that attach the path to std/parquet errors at the call site.

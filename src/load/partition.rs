@@ -11,7 +11,7 @@ use arrow_schema::{DataType, TimeUnit};
 use chrono::{DateTime, Days, NaiveDate, Offset, TimeZone};
 use chrono_tz::Tz;
 
-use super::error::{arrow_err, LoadError};
+use super::error::{arrow_err, LoadError, TimeOutOfRange};
 
 /// Rows whose event time is NULL go here (with a warning) instead of being dropped:
 /// the archive must never lose a row, and 1970-01-01 is obviously "unknown" to a reader.
@@ -167,12 +167,12 @@ fn out_of_range(
         super::parquet_io::append_keys(column.slice(row, 1).as_ref(), &mut keys)?;
         Some(format!("{name} {}", keys.first()?))
     });
-    LoadError::TimeOutOfRange {
+    LoadError::TimeOutOfRange(Box::new(TimeOutOfRange {
         dataset: dataset.to_string(),
         column: time_column.to_string(),
         key: key.unwrap_or_else(|| format!("row {}", row.unwrap_or(0))),
         value_us: t,
-    }
+    }))
 }
 
 /// The local date and the day after it exist in chrono's calendar (years ±262,142;

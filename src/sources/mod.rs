@@ -49,7 +49,8 @@ pub const KINDS: &[SourceKind<SourceConfig>] = &[tableau::config::KIND, arcgis::
 /// One `[[sources]]` entry of a pipeline file, validated.
 #[derive(Debug, Clone)]
 pub enum SourceConfig {
-    Tableau(tableau::config::TableauSource),
+    /// Boxed like `Arcgis`: TLS and timeout settings made it the large variant.
+    Tableau(Box<tableau::config::TableauSource>),
     /// Boxed: far larger than a Tableau source (filters, fields, HTTP options).
     Arcgis(Box<arcgis::config::ArcgisSource>),
 }

@@ -220,21 +220,20 @@ fn verify_modes_need_a_root_cert_file_relative_to_the_pipeline() {
     let base = "[output]\nroot = \"lake\"\n\n[[sources]]\nname = \"tab\"\nkind = \"tableau\"\nhost = \"h\"\n";
     let err =
         usagelake::pipeline::load_pipeline(&write(&format!("{base}sslmode = \"verify-full\"\n")))
-            .err()
-            .expect("verify-full without root_cert_file is a config error");
+            .expect_err("verify-full without root_cert_file is a config error");
     assert!(format!("{err:#}").contains("root_cert_file"), "{err:#}");
     let pipeline = usagelake::pipeline::load_pipeline(&write(&format!(
         "{base}sslmode = \"verify-ca\"\nroot_cert_file = \"certs/server.crt\"\n"
     )))
     .unwrap();
-    let SourceConfig::Tableau(TableauSource {
+    let SourceConfig::Tableau(source) = &pipeline.sources[0] else {
+        panic!("a tableau source")
+    };
+    let TableauSource {
         sslmode,
         root_cert_file,
         ..
-    }) = &pipeline.sources[0]
-    else {
-        panic!("a tableau source")
-    };
+    } = source.as_ref();
     assert_eq!(*sslmode, SslMode::VerifyCa);
     assert_eq!(
         root_cert_file.as_deref(),

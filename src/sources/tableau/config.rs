@@ -159,7 +159,7 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
     );
 
     // Every integer below was range-checked above, so the casts cannot truncate.
-    Some(SourceConfig::Tableau(TableauSource {
+    Some(SourceConfig::Tableau(Box::new(TableauSource {
         name,
         host: host?.to_owned(),
         port: port.map_or(DEFAULT_TABLEAU_PORT, |port| port as u16),
@@ -186,7 +186,7 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
         idle_in_transaction_timeout: Duration::from_secs(
             idle_timeout.map_or(DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS, |s| s as u64),
         ),
-    }))
+    })))
 }
 
 fn password(p: &mut Problems, t: &Table, base_dir: &Path) -> Option<SecretRef> {
