@@ -340,8 +340,6 @@ fn be_i32(buf: &[u8], at: usize) -> i32 {
 }
 
 #[cfg(test)]
-mod bench;
-#[cfg(test)]
 mod framing_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
