@@ -63,7 +63,8 @@ pub use error::LoadError;
 pub use internal::{write_ledger_file, write_run_summary};
 pub use parquet_io::SortSpec;
 pub use partition::{
-    event_partition_name, snapshot_partition_name, split_by_event_date, NULL_EVENT_DATE,
+    event_partition_date, event_partition_name, partition_date, snapshot_partition_name,
+    split_by_event_date, NULL_EVENT_DATE,
 };
 pub use recover::{end_run, recover, RecoveryReport};
 pub use replace::{PartitionPublisher, StagedPartition};

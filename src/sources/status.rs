@@ -127,8 +127,7 @@ pub fn lake_status(
 /// Dates missing between the first and last `event_date=` partitions.
 pub fn empty_days<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
     let dates: Vec<NaiveDate> = names
-        .filter_map(|n| n.strip_prefix("event_date="))
-        .filter_map(|d| d.parse().ok())
+        .filter_map(crate::load::event_partition_date)
         // The NULL-time bucket (1970-01-01) is not a day of activity.
         .filter(|d: &NaiveDate| *d != crate::load::NULL_EVENT_DATE)
         .collect();

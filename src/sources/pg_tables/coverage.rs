@@ -8,7 +8,7 @@
 //! transaction consumed look the same, so a gap of a few ids right at the edge can be a
 //! false alarm; a real purge gap is usually thousands of ids and hours of time.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -53,8 +53,7 @@ pub struct SourceExtent {
 impl SourceExtent {
     /// The local date of the source's oldest row: days before it cannot be re-read.
     pub fn oldest_date(&self, tz: Tz) -> Option<NaiveDate> {
-        let t = DateTime::<Utc>::from_timestamp_micros(self.oldest_us?)?;
-        Some(t.with_timezone(&tz).date_naive())
+        Some(crate::days::local_date(self.oldest_us?, tz))
     }
 }
 

@@ -152,9 +152,11 @@ fn rebuild_derived(
 ) -> Result<TransformSummary, RunError> {
     let mut event_dates = std::collections::BTreeSet::new();
     for d in datasets.iter().filter(|d| d.name == "http_requests") {
-        event_dates.extend(d.partitions.keys().filter_map(|p| {
-            NaiveDate::parse_from_str(p.strip_prefix("event_date=")?, "%Y-%m-%d").ok()
-        }));
+        event_dates.extend(
+            d.partitions
+                .keys()
+                .filter_map(|p| crate::load::event_partition_date(p)),
+        );
     }
     let wrote_snapshots = datasets.iter().any(|d| {
         d.skipped.is_none() && d.partitions.keys().any(|p| p.starts_with("snapshot_date="))
