@@ -1,8 +1,9 @@
 //! Did we lose anything? Compares what the source can still provide with what the lake
 //! already holds.
 //!
-//! Tableau purges `http_requests` after about a week (`tsm maintenance cleanup`, or a
-//! TRUNCATE in some backup scripts) and background jobs after 30 days. Event ids come
+//! Repositories purge their logs (the BI repository: request logs after about a week by
+//! its maintenance cleanup or a TRUNCATE in some backup scripts, background jobs after
+//! 30 days). Event ids come
 //! from a sequence, so when the source's oldest remaining id is above our watermark + 1,
 //! the ids in between were deleted before any run copied them. Caveat: ids a rolled-back
 //! transaction consumed look the same, so a gap of a few ids right at the edge can be a
