@@ -35,6 +35,8 @@ use chrono_tz::Tz;
 
 pub use error::RunError;
 pub use summary::{DatasetSummary, SourceSummary};
+/// `usagelake bench` measures the extract of one kind: a generated Tableau-shaped table.
+pub use tableau::bench;
 
 use crate::config::{Output, SourceKind};
 use crate::days::DateRange;

@@ -111,11 +111,7 @@ fn recover_removes_dead_runs_staging_but_keeps_live_ones() {
     recover::write_owner_for_test(&live, std::process::id() as i32);
     // Above Linux's maximum pid_max (2^22): no process can have it.
     recover::write_owner_for_test(&dead, 0x3fff_fff0);
-    std::fs::write(
-        dead.join("repo.http_requests.00001.staged"),
-        b"half a file",
-    )
-    .unwrap();
+    std::fs::write(dead.join("repo.http_requests.00001.staged"), b"half a file").unwrap();
     let report = recover(&layout).unwrap();
     assert_eq!(report.staging_removed, vec![dead.clone()]);
     assert_eq!(report.staging_kept, vec![live.clone()]);

@@ -287,15 +287,9 @@ fn snapshot_same_day_rerun_replaces_and_empty_table_writes_schema() {
     let date = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
     let snapshot = |rows: &[RecordBatch], run: &str| {
         let part = Partitioning::SnapshotDate { date };
-        let mut w = DatasetWriter::open(
-            &layout,
-            "repo",
-            "users",
-            schema(),
-            part,
-            options(run, 1000),
-        )
-        .unwrap();
+        let mut w =
+            DatasetWriter::open(&layout, "repo", "users", schema(), part, options(run, 1000))
+                .unwrap();
         for b in rows {
             w.write(b).unwrap();
         }
