@@ -159,7 +159,8 @@ fn rebuild_derived(
         );
     }
     let wrote_snapshots = datasets.iter().any(|d| {
-        d.skipped.is_none() && d.partitions.keys().any(|p| p.starts_with("snapshot_date="))
+        let is_snapshot = |p: &String| crate::load::partition_date(p, "snapshot_date").is_some();
+        d.skipped.is_none() && d.partitions.keys().any(is_snapshot)
     });
     let rebuild = RebuildRequest {
         layout: ctx.source.layout,
