@@ -1,9 +1,9 @@
 //! Key generations: keeping events apart whose source ids collide.
 //!
 //! Event partitions merge by key, which assumes a key names one event forever. A
-//! Tableau repository restored from a backup, rebuilt, or truncated with `RESTART
+//! database restored from a backup, rebuilt, or truncated with `RESTART
 //! IDENTITY` hands out ids again that the lake already holds for other events. The
-//! pipeline stops when it sees that (see `pipeline::coverage::key_restart`); the
+//! pipeline stops when it sees that (see `sources::pg_tables::coverage::key_restart`); the
 //! operator then starts a new key generation for the dataset. Generation `g > 0` lives
 //! in its own file of each partition, `part-g<g>.parquet`, next to `part-0.parquet`:
 //! readers still see one set of rows per partition (both files), merge by key happens

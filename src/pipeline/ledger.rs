@@ -21,11 +21,10 @@ use arrow_array::builder::{
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use chrono::{DateTime, NaiveDate, Utc};
-use parquet::arrow::ArrowWriter;
 
 use crate::days::DateRange;
 use crate::load::lock::host_name;
-use crate::load::{fsutil, LakeLayout};
+use crate::load::LakeLayout;
 use crate::sources::SourceSummary;
 
 /// Everything the ledger records about one run.
@@ -78,29 +77,7 @@ pub fn schema() -> SchemaRef {
 /// run, it must never turn a successful run into a failed one.
 pub fn record(layout: &LakeLayout, entry: &LedgerEntry) -> std::io::Result<PathBuf> {
     let batch = to_batch(entry).map_err(std::io::Error::other)?;
-    let mut bytes = Vec::new();
-    let mut writer =
-        ArrowWriter::try_new(&mut bytes, batch.schema(), None).map_err(std::io::Error::other)?;
-    writer.write(&batch).map_err(std::io::Error::other)?;
-    writer.close().map_err(std::io::Error::other)?;
-    let dir = layout
-        .ledger_dir()
-        .join(format!("run_date={}", entry.started.date_naive()));
-    fsutil::create_dir_all_durable(&dir)?;
-    // Never over another entry: run ids are unique, but a ledger is history, so even a
-    // clash (a clock set back, a copied lake) keeps both records.
-    for n in 0u32.. {
-        let name = match n {
-            0 => format!("{}.parquet", entry.run_id),
-            n => format!("{}.{n}.parquet", entry.run_id),
-        };
-        let path = dir.join(name);
-        match fsutil::write_new(&path, &bytes) {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            other => return other.map(|()| path),
-        }
-    }
-    unreachable!("some numbered ledger file name is free")
+    crate::load::write_ledger_file(layout, entry.started.date_naive(), entry.run_id, &batch)
 }
 
 /// [`record`], logging instead of failing: see there.

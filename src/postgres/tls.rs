@@ -3,9 +3,9 @@
 //! - `prefer` (default): TLS when the server offers it, else plain text. Protects
 //!   against passive eavesdropping only: an active attacker can pretend to be the server.
 //! - `require`: TLS or fail; the server certificate is not checked.
-//! - `verify-ca`: TLS, and the certificate must be `root_cert_file` itself (Tableau's
-//!   self-signed `server.crt` after `tsm security repository-ssl enable`, reference §1)
-//!   or be issued by a certificate in it. The host name is not checked.
+//! - `verify-ca`: TLS, and the certificate must be `root_cert_file` itself (a vendor
+//!   repository's self-signed `server.crt`, reference §1) or be issued by a certificate
+//!   in it. The host name is not checked.
 //! - `verify-full`: as `verify-ca`, and the certificate must name the `host` we
 //!   connect to. The mode to use when the certificate names the host.
 //!
@@ -81,7 +81,7 @@ fn read_certificates(path: &Path) -> Result<Trusted, ExtractError> {
         )));
     }
     let mut roots = RootCertStore::empty();
-    // A self-signed server certificate (Tableau's default) is not a CA: it is trusted
+    // A self-signed server certificate (a repository's default) is not a CA: it is trusted
     // by being pinned (below), so an anchor that webpki cannot use is not an error.
     let _ = roots.add_parsable_certificates(certificates.iter().cloned());
     Ok(Trusted {

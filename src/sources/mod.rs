@@ -35,6 +35,8 @@ use chrono_tz::Tz;
 
 pub use error::RunError;
 pub use summary::{DatasetSummary, SourceSummary};
+/// `usagelake bench` measures the extract of one kind: a generated Tableau-shaped table.
+pub use tableau::bench;
 
 use crate::config::{Output, SourceKind};
 use crate::days::DateRange;
@@ -49,9 +51,9 @@ pub const KINDS: &[SourceKind<SourceConfig>] = &[tableau::config::KIND, arcgis::
 /// One `[[sources]]` entry of a pipeline file, validated.
 #[derive(Debug, Clone)]
 pub enum SourceConfig {
-    /// Boxed like `Arcgis`: TLS and timeout settings made it the large variant.
+    /// Boxed like `Arcgis`: TLS and timeout settings made it a large variant.
     Tableau(Box<tableau::config::TableauSource>),
-    /// Boxed: far larger than a Tableau source (filters, fields, HTTP options).
+    /// Boxed: far larger than the other variants (filters, fields, HTTP options).
     Arcgis(Box<arcgis::config::ArcgisSource>),
 }
 
@@ -124,7 +126,7 @@ impl SourceConfig {
     /// in the summary, with a reason for every dataset it cannot re-read).
     pub fn is_in_backfill(&self, requested: &[String]) -> bool {
         match self {
-            // Every tableau source, even with no event dataset selected: the checkpoint
+            // Every source of this kind, even with no event dataset selected: the checkpoint
             // ids of interrupted backfills depend on this list.
             SourceConfig::Tableau(_) => true,
             SourceConfig::Arcgis(_) => !self.selected_datasets(requested).is_empty(),

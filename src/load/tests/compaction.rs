@@ -21,7 +21,7 @@ fn every_run_leaves_one_sorted_file_per_partition() {
         ];
         let summary = write_all(&layout, opts, &batches);
         rewrites += summary.partitions_rewritten;
-        for partition in list_partitions(&layout, "tableau", "http_requests").unwrap() {
+        for partition in list_partitions(&layout, "repo", "http_requests").unwrap() {
             assert_eq!(
                 partition.files,
                 vec![partition.path.join("part-0.parquet")],
@@ -31,7 +31,7 @@ fn every_run_leaves_one_sorted_file_per_partition() {
     }
     // Run 0 writes DAY1 in two staged pieces (a merge); every later run merges both days.
     assert_eq!(rewrites, 1 + 3 * 2);
-    let partitions = list_partitions(&layout, "tableau", "http_requests").unwrap();
+    let partitions = list_partitions(&layout, "repo", "http_requests").unwrap();
     let day1 = &partitions[0];
     let ids = all_ids(&layout);
     assert_no_duplicates(&ids);
@@ -54,7 +54,7 @@ fn every_run_leaves_one_sorted_file_per_partition() {
 /// A partition as lakes from before one-file-per-partition left it: one file per run.
 fn legacy_partition(layout: &LakeLayout) -> Vec<PathBuf> {
     let dir = layout
-        .dataset_dir("tableau", "http_requests")
+        .dataset_dir("repo", "http_requests")
         .join(format!("event_date={DAY1}"));
     (0..3)
         .map(|run| {
@@ -120,7 +120,7 @@ fn recover_rolls_back_a_compaction_that_was_not_published() {
     let old = legacy_partition(&layout);
     let staged = layout
         .staging_dir("run-c")
-        .join("tableau.http_requests.00001.staged");
+        .join("repo.http_requests.00001.staged");
     write_plain_file(&staged, &[day_batch(DAY1, 0, 30)]);
     let rel = |p: &Path| p.strip_prefix(dir.path()).unwrap().to_path_buf();
     let journal = compact::Journal {
@@ -215,11 +215,7 @@ fn recover_removes_dead_runs_staging_but_keeps_live_ones() {
     recover::write_owner_for_test(&live, std::process::id() as i32);
     // Above Linux's maximum pid_max (2^22): no process can have it.
     recover::write_owner_for_test(&dead, 0x3fff_fff0);
-    std::fs::write(
-        dead.join("tableau.http_requests.00001.staged"),
-        b"half a file",
-    )
-    .unwrap();
+    std::fs::write(dead.join("repo.http_requests.00001.staged"), b"half a file").unwrap();
     let report = recover(&layout).unwrap();
     assert_eq!(report.staging_removed, vec![dead.clone()]);
     assert_eq!(report.staging_kept, vec![live.clone()]);

@@ -36,7 +36,7 @@ fn reader_counts_each_row_once_while_runs_write() {
     let dir = tempfile::tempdir().unwrap();
     let layout = LakeLayout::new(dir.path());
     let partition = layout
-        .dataset_dir("tableau", "http_requests")
+        .dataset_dir("repo", "http_requests")
         .join(format!("event_date={DAY1}"));
     // Rows in the partition once the current run has committed (set before it starts)
     // and once the previous one had (set after it returned).
