@@ -8,6 +8,6 @@ mod client;
 mod error;
 mod retry;
 
-pub use client::{ApiClient, ApiRequest, ClientOptions, Method};
+pub use client::{ApiClient, ApiRequest, ClientOptions, Method, DEFAULT_MAX_BODY_BYTES};
 pub use error::{HttpError, HttpErrorKind};
 pub use retry::{backoff_delay, parse_retry_after, RetryPolicy};
