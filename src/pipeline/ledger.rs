@@ -74,6 +74,10 @@ pub fn schema() -> SchemaRef {
         // Share of requests an enrichment resolved to content; NULL where none ran.
         Field::new("resolution_rate", DataType::Float64, true),
         text("warnings", true),
+        // Per dataset: `status`/`error` above are the run's; a run whose history failed
+        // still stored users, and these columns say which dataset failed and why.
+        text("dataset_status", true),
+        text("dataset_error", true),
     ]))
 }
 
@@ -201,6 +205,8 @@ fn to_batch(entry: &LedgerEntry) -> Result<RecordBatch, arrow_schema::ArrowError
         int_col(&|d| d.watermark_after),
         Arc::new(rate.finish()),
         text_col(&|d| (!d.warnings.is_empty()).then(|| d.warnings.join("; "))),
+        text_col(&|d| Some(d.status().to_string())),
+        text_col(&|d| d.error.clone()),
     ];
     RecordBatch::try_new(schema(), columns)
 }

@@ -68,6 +68,25 @@ pub async fn run_pipeline(
 
     let mut sources = Vec::new();
     let outcome = run_sources(pipeline, request, progress, &layout, &run_id, &mut sources).await;
+    let summary = RunSummary {
+        run_id: run_id.clone(),
+        pipeline: pipeline.path.display().to_string(),
+        lake_root: layout.root.display().to_string(),
+        started_at: started.to_rfc3339(),
+        finished_at: Utc::now().to_rfc3339(),
+        range: request.range.map(|r| format!("{}..{}", r.from, r.to)),
+        sources: sources.clone(),
+    };
+    // Datasets that failed while the others went on fail the run (exit 1) once
+    // everything that could run has run.
+    let failures = summary.failures();
+    let outcome = outcome.and_then(|()| match failures.is_empty() {
+        true => Ok(()),
+        false => Err(RunError::DatasetsFailed {
+            failures,
+            summary: Box::new(summary.clone()),
+        }),
+    });
     ledger::record_logged(
         &layout,
         &LedgerEntry {
@@ -81,18 +100,10 @@ pub async fn run_pipeline(
             error: outcome.as_ref().err().map(|e| e as _),
         },
     );
+    if outcome.is_ok() || !summary.failures().is_empty() {
+        save_summary(&layout, &summary);
+    }
     outcome?;
-
-    let summary = RunSummary {
-        run_id,
-        pipeline: pipeline.path.display().to_string(),
-        lake_root: layout.root.display().to_string(),
-        started_at: started.to_rfc3339(),
-        finished_at: Utc::now().to_rfc3339(),
-        range: request.range.map(|r| format!("{}..{}", r.from, r.to)),
-        sources,
-    };
-    save_summary(&layout, &summary);
     Ok(summary)
 }
 

@@ -47,9 +47,34 @@ pub struct DatasetSummary {
     pub warnings: Vec<String>,
     /// Share of rows an enrichment resolved (e.g. requests → content); None where none ran.
     pub resolution_rate: Option<f64>,
+    /// Why the dataset failed (the error and its causes); the other datasets still ran.
+    /// Counts and watermarks above say what it stored before failing.
+    pub error: Option<String>,
+}
+
+impl DatasetSummary {
+    /// `ok`, `failed` or `skipped`.
+    pub fn status(&self) -> &'static str {
+        if self.error.is_some() {
+            "failed"
+        } else if self.skipped.is_some() {
+            "skipped"
+        } else {
+            "ok"
+        }
+    }
 }
 
 impl RunSummary {
+    /// `source/dataset: error` for every failed dataset.
+    pub fn failures(&self) -> Vec<String> {
+        self.sources
+            .iter()
+            .flat_map(|s| s.datasets.iter().map(move |d| (s, d)))
+            .filter_map(|(s, d)| Some(format!("{}/{}: {}", s.name, d.name, d.error.as_ref()?)))
+            .collect()
+    }
+
     pub fn rows_written(&self) -> u64 {
         self.sources
             .iter()
@@ -91,6 +116,9 @@ impl RunSummary {
             for d in &source.datasets {
                 for warning in &d.warnings {
                     let _ = writeln!(out, "WARNING {}/{}: {warning}", source.name, d.name);
+                }
+                if let Some(error) = &d.error {
+                    let _ = writeln!(out, "FAILED {}/{}: {error}", source.name, d.name);
                 }
             }
             if let Some(t) = &source.transform {
