@@ -2,8 +2,8 @@
 //! more, a token rejected right after its renewal, garbage bodies. Each is retried a
 //! bounded number of times; only a fault that persists fails the slice.
 
-use usagelake::demo::arcgis_portal::{Endpoint, Fault, LoggedRequest};
-use usagelake::extract::arcgis::ArcgisError;
+use usagelake::sources::arcgis::api::ArcgisError;
+use usagelake::sources::arcgis::fake_portal::{Endpoint, Fault, LoggedRequest};
 
 use super::*;
 

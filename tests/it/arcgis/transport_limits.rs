@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use usagelake::demo::arcgis_portal::{Endpoint, Fault};
-use usagelake::extract::arcgis::{ArcgisError, TokenPlacement};
-use usagelake::extract::http::HttpErrorKind;
+use usagelake::http::HttpErrorKind;
+use usagelake::sources::arcgis::api::{ArcgisError, TokenPlacement};
+use usagelake::sources::arcgis::fake_portal::{Endpoint, Fault};
 
 use super::*;
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use usagelake::demo::arcgis_portal::{generate_events, FakePortalHandle, LoggedRequest};
+use usagelake::sources::arcgis::fake_portal::{generate_events, FakePortalHandle, LoggedRequest};
 
 use super::*;
 
