@@ -75,6 +75,7 @@ pub(crate) async fn run(
             name,
             datasets,
             transform: None,
+            error: None,
         });
     }
     let portal = Arc::new(connect(source).await?);
@@ -148,6 +149,7 @@ pub(crate) async fn run(
         name,
         datasets,
         transform: None,
+        error: None,
     })
 }
 

@@ -122,6 +122,7 @@ pub(crate) async fn run(
         name,
         datasets,
         transform,
+        error: None,
     })
 }
 

@@ -67,7 +67,7 @@ async fn a_failed_history_still_archives_users_and_logins() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stderr(&out);
     for needle in [
-        "1 dataset(s) failed",
+        "1 source(s) or dataset(s) failed",
         "agol/history",
         "403",
         "history slice [",
@@ -130,7 +130,7 @@ async fn a_failed_users_read_fails_users_and_logins_only() {
     let out = lake.run(&[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stderr(&out);
-    assert!(text.contains("2 dataset(s) failed"), "{text}");
+    assert!(text.contains("2 source(s) or dataset(s) failed"), "{text}");
     assert!(
         text.contains("agol/users") && text.contains("agol/logins"),
         "{text}"
@@ -147,4 +147,97 @@ async fn a_failed_users_read_fails_users_and_logins_only() {
         .contains("access is denied"));
     assert!(rows["logins"].1.as_deref().unwrap().contains("not run"));
     assert!(lake.state()["datasets"]["history"]["watermark_key"].is_i64());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_source_does_not_skip_the_sources_after_it() {
+    let lake = portal_lake("").await;
+    // Two sources that fail before `agol` in the same pipeline: a Tableau repository
+    // nobody listens for, and a portal whose password is wrong.
+    std::fs::write(lake.dir.path().join("wrong.pw"), "not-the-password\n").unwrap();
+    let text = std::fs::read_to_string(lake.pipeline()).unwrap();
+    let url = text
+        .lines()
+        .find_map(|l| l.strip_prefix("portal_url = "))
+        .unwrap()
+        .to_string();
+    let broken = format!(
+        r#"[[sources]]
+name = "tab"
+kind = "tableau"
+host = "127.0.0.1"
+port = 1
+database = "workgroup"
+user = "postgres"
+sslmode = "disable"
+connect_timeout_seconds = 3
+
+[[sources]]
+name = "agol_old"
+kind = "arcgis"
+portal_url = {url}
+username = "{user}"
+password_file = "wrong.pw"
+
+[[sources]]
+name = "agol""#,
+        user = fake::ADMIN_USERNAME
+    );
+    std::fs::write(
+        lake.pipeline(),
+        text.replacen("[[sources]]\nname = \"agol\"", &broken, 1),
+    )
+    .unwrap();
+
+    let out = lake.run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(text.contains("2 source(s) or dataset(s) failed"), "{text}");
+    assert!(
+        text.contains("tab: ") && text.contains("agol_old: "),
+        "{text}"
+    );
+    assert!(!text.contains("not-the-password"));
+    // The source after the broken ones ran whole.
+    lake.assert_history_exactly_once();
+    assert_eq!(users_rows(&lake), USERS);
+    assert_eq!(lake.login_rows().len(), signed_in(&lake));
+
+    let files = parquet_files(&lake.root().join("_usagelake/ledger"));
+    assert_eq!(files.len(), 1, "{files:?}");
+    let mut rows = Vec::new();
+    for batch in read_batches(&files[0]) {
+        let text = |name: &str| {
+            batch
+                .column_by_name(name)
+                .unwrap()
+                .as_string::<i32>()
+                .clone()
+        };
+        let (source, dataset) = (text("source"), text("dataset"));
+        let (status, error) = (text("dataset_status"), text("dataset_error"));
+        for i in 0..batch.num_rows() {
+            let optional = |column: &arrow_array::StringArray| {
+                (!arrow_array::Array::is_null(column, i)).then(|| column.value(i).to_string())
+            };
+            rows.push((
+                source.value(i).to_string(),
+                optional(&dataset),
+                status.value(i).to_string(),
+                optional(&error).is_some(),
+            ));
+        }
+    }
+    let row = |source: &str, dataset: Option<&str>| {
+        rows.iter()
+            .find(|r| r.0 == source && r.1.as_deref() == dataset)
+            .unwrap_or_else(|| panic!("no ledger row {source}/{dataset:?}: {rows:?}"))
+            .clone()
+    };
+    assert_eq!(row("tab", None).2, "failed");
+    assert!(row("tab", None).3);
+    assert_eq!(row("agol_old", None).2, "failed");
+    for dataset in ["history", "users", "logins"] {
+        assert_eq!(row("agol", Some(dataset)).2, "ok", "{rows:?}");
+    }
 }
