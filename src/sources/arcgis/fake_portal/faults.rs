@@ -68,7 +68,7 @@ impl FaultPlan {
         }
         self.every
             .iter()
-            .find(|(e, period, _)| *e == endpoint && n % period == 0)
+            .find(|(e, period, _)| *e == endpoint && n.is_multiple_of(*period))
             .map(|(_, _, fault)| fault.clone())
     }
 }
