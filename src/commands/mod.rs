@@ -85,7 +85,16 @@ async fn run_command(args: &RunArgs, progress: &Progress, quiet: bool) -> anyhow
         datasets: args.datasets.clone(),
         new_key_generation: args.new_key_generation.clone(),
     };
-    let summary = run_pipeline(&pipeline, &request, progress).await?;
+    let summary = match run_pipeline(&pipeline, &request, progress).await {
+        Ok(summary) => summary,
+        Err(error) => {
+            // Some datasets failed, the others ran: show what they did, then fail.
+            if let (RunError::DatasetsFailed { summary, .. }, false) = (&error, quiet) {
+                print!("{}", summary.to_table());
+            }
+            return Err(error.into());
+        }
+    };
     tracing::info!(run_id = %summary.run_id, rows_written = summary.rows_written(), "run finished");
     if !quiet {
         print!("{}", summary.to_table());

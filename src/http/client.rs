@@ -2,7 +2,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, LOCATION, RETRY_AFTER};
+use reqwest::Url;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -17,9 +18,19 @@ pub struct ClientOptions {
     /// Whole request, body included. Default 60 s.
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
+    /// Largest response body read; a bigger one fails the request (not retried). A page
+    /// of 100 history events or users is ~50–150 KB, so the default leaves a wide
+    /// margin while keeping a misbehaving server from filling memory.
+    pub max_body_bytes: usize,
     /// How the API reports errors inside responses. Default: it does not.
     pub errors: ErrorFormat,
 }
+
+/// [`ClientOptions::max_body_bytes`] by default: 8 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 8 << 20;
+
+/// Same-origin redirects followed per request at most.
+const MAX_REDIRECTS: usize = 5;
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -27,6 +38,7 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             errors: ErrorFormat::default(),
         }
     }
@@ -166,6 +178,7 @@ enum Attempt {
 pub struct ApiClient {
     http: reqwest::Client,
     retry: RetryPolicy,
+    max_body_bytes: usize,
     errors: ErrorFormat,
 }
 
@@ -176,6 +189,7 @@ impl ApiClient {
             .connect_timeout(options.connect_timeout)
             .timeout(options.request_timeout)
             .user_agent(concat!("usagelake/", env!("CARGO_PKG_VERSION")))
+            .redirect(redirect_policy())
             .build()
             .map_err(|e| HttpError {
                 method: "-",
@@ -187,6 +201,7 @@ impl ApiClient {
         Ok(ApiClient {
             http,
             retry: options.retry.clone(),
+            max_body_bytes: options.max_body_bytes,
             errors: options.errors,
         })
     }
@@ -240,21 +255,45 @@ impl ApiClient {
             Ok(builder) => builder,
             Err(message) => return Attempt::Fail(HttpErrorKind::Build(message)),
         };
-        let response = match builder.send().await {
+        let mut response = match builder.send().await {
             Ok(response) => response,
             Err(e) => return transport(e),
         };
         let status = response.status().as_u16();
+        if response.status().is_redirection() {
+            // The policy stopped here: the target is another origin (see `redirect_policy`).
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(|to| redacted_location(response.url(), to))
+                .unwrap_or_else(|| "(no Location)".into());
+            return Attempt::Fail(HttpErrorKind::Redirect { status, location });
+        }
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        // A reset mid-body surfaces here, after the status line was already fine.
-        let body = match response.bytes().await {
-            Ok(body) => body,
-            Err(e) => return transport(e),
-        };
+        let limit = self.max_body_bytes;
+        let too_large = HttpErrorKind::TooLarge { status, limit };
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Attempt::Fail(too_large);
+        }
+        // Read chunk by chunk so a body without Content-Length (chunked) is cut off at
+        // the limit instead of being buffered whole first.
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) if body.len() + chunk.len() > limit => {
+                    return Attempt::Fail(too_large)
+                }
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                Ok(None) => break,
+                // A reset mid-body surfaces here, after the status line was already fine.
+                Err(e) => return transport(e),
+            }
+        }
         classify(status, &body, retry_after, &self.errors)
     }
 
@@ -290,6 +329,48 @@ impl ApiClient {
     }
 }
 
+/// Redirects are followed only within the origin (scheme, host, port) the request was
+/// sent to. reqwest would otherwise carry every header we set (the token in
+/// `X-Esri-Authorization`, the `Referer`) to any host a redirect names, downgrade to
+/// plain http, and re-send a POST body (the password form) on 307/308. Stopping hands
+/// the 3xx to [`ApiClient::attempt`], which fails the request and names the target.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| is_same_origin(first, attempt.url()));
+        if !same_origin {
+            attempt.stop()
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// Same scheme, host and port: `https://a` → `http://a` is another origin (a downgrade),
+/// and so is another port on the same host.
+fn is_same_origin(first: &Url, next: &Url) -> bool {
+    first.origin() == next.origin()
+}
+
+/// Where a refused redirect pointed, for the error: scheme, host, port and path, never
+/// the query (it may carry a token).
+fn redacted_location(from: &Url, location: &str) -> String {
+    match from.join(location) {
+        Ok(mut url) => {
+            url.set_query(None);
+            url.set_fragment(None);
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        Err(_) => "(unparsable Location)".into(),
+    }
+}
+
 fn transport(e: reqwest::Error) -> Attempt {
     let e = e.without_url();
     if e.is_builder() {
@@ -316,7 +397,10 @@ fn classify(
             code,
             message,
         };
-        return if is_transient_code(code) || is_transient_code(i64::from(status)) {
+        // An envelope without a code (the format reports 0) says nothing about what went
+        // wrong; it is treated like any other garbage answer: retried, a bounded number
+        // of times.
+        return if code == 0 || is_transient_code(code) || is_transient_code(i64::from(status)) {
             Attempt::Retry(kind, retry_after)
         } else {
             Attempt::Fail(kind)
@@ -395,6 +479,10 @@ mod tests {
         assert_eq!(c(r#"{"fault":503}"#), ("retry", Some(503)));
         assert_eq!(c(r#"{"fault":403}"#), ("fail", Some(403)));
         assert_eq!(c("<html>truncated"), ("retry", None));
+        assert_eq!(c(r#"{"items":[{"id":"#), ("retry", None));
+        // An envelope that names no code (the format reports 0) is garbage too:
+        // bounded retries, then fail.
+        assert_eq!(c(r#"{"fault":0}"#), ("retry", Some(0)));
         // Without an error format, the same body is data.
         let plain = kind_of(classify(
             200,
@@ -403,6 +491,52 @@ mod tests {
             &ErrorFormat::default(),
         ));
         assert_eq!(plain, ("done", None));
+    }
+
+    #[test]
+    fn redirects_stay_within_the_origin() {
+        let url = |s: &str| Url::parse(s).unwrap();
+        let portal = url("https://portal.example.com/sharing/rest/generateToken");
+        assert!(is_same_origin(
+            &portal,
+            &url("https://portal.example.com/other/path?q=1")
+        ));
+        assert!(is_same_origin(
+            &portal,
+            &url("https://portal.example.com:443/x")
+        ));
+        assert!(!is_same_origin(
+            &portal,
+            &url("http://portal.example.com/sharing/rest/generateToken")
+        ));
+        assert!(!is_same_origin(
+            &portal,
+            &url("https://portal.example.com:8443/x")
+        ));
+        assert!(!is_same_origin(&portal, &url("https://evil.example.net/x")));
+        assert!(!is_same_origin(
+            &portal,
+            &url("https://sub.portal.example.com/x")
+        ));
+    }
+
+    #[test]
+    fn redirect_targets_are_shown_without_query() {
+        let from =
+            Url::parse("https://portal.example.com/sharing/rest/portals/self/history?token=SECRET")
+                .unwrap();
+        assert_eq!(
+            redacted_location(&from, "https://evil.example.net/x?token=SECRET#f"),
+            "https://evil.example.net/x"
+        );
+        assert_eq!(
+            redacted_location(&from, "/other?token=SECRET"),
+            "https://portal.example.com/other"
+        );
+        assert_eq!(
+            redacted_location(&from, "http://user:pw@portal.example.com/"),
+            "http://portal.example.com/"
+        );
     }
 
     #[test]

@@ -34,6 +34,11 @@ pub enum HttpErrorKind {
     Decode { status: u16, message: String },
     /// The request could not even be built (bad URL in the pipeline file).
     Build(String),
+    /// The server redirected to another origin (or to plain http); not followed, so no
+    /// credential left for it. `location` has no query string.
+    Redirect { status: u16, location: String },
+    /// The body was larger than the client's limit; reading stopped there.
+    TooLarge { status: u16, limit: usize },
 }
 
 impl fmt::Display for HttpErrorKind {
@@ -62,7 +67,30 @@ impl fmt::Display for HttpErrorKind {
                 write!(f, "unreadable response (HTTP {status}): {message}")
             }
             HttpErrorKind::Build(message) => write!(f, "bad request: {message}"),
+            HttpErrorKind::Redirect { status, location } => write!(
+                f,
+                "HTTP {status} redirect to {location} refused: redirects are followed only \
+                 within the same scheme, host and port, so credentials never leave for \
+                 another server (point portal_url at the final address)"
+            ),
+            HttpErrorKind::TooLarge { status, limit } => write!(
+                f,
+                "response body (HTTP {status}) larger than the {} limit; reading stopped \
+                 there (raise max_response_mb if the server really sends pages this large)",
+                human_bytes(*limit)
+            ),
         }
+    }
+}
+
+/// `8 MiB`, `512 KiB`, `300 bytes`.
+fn human_bytes(n: usize) -> String {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
     }
 }
 

@@ -9,6 +9,8 @@ mod client;
 mod error;
 mod retry;
 
-pub use client::{ApiClient, ApiRequest, ClientOptions, ErrorFormat, Method};
+pub use client::{
+    ApiClient, ApiRequest, ClientOptions, ErrorFormat, Method, DEFAULT_MAX_BODY_BYTES,
+};
 pub use error::{HttpError, HttpErrorKind};
 pub use retry::{backoff_delay, is_transient_code, parse_retry_after, RetryPolicy};

@@ -12,7 +12,7 @@ pub struct RetryPolicy {
     /// Cap on one backoff. Default 30 s.
     pub max_backoff: Duration,
     /// Cap on an honoured `Retry-After`, so a hostile or buggy server cannot park the
-    /// run for hours. Default 120 s.
+    /// run for hours. Default 120 s. Never shortens a wait below the backoff.
     pub max_retry_after: Duration,
 }
 
@@ -28,12 +28,14 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The wait before attempt `failed_attempts + 1`: the server's `Retry-After` when it
-    /// sent one (capped), else jittered exponential backoff.
+    /// The wait before attempt `failed_attempts + 1`: jittered exponential backoff, or
+    /// the server's `Retry-After` (capped) when that is longer. A `Retry-After: 0` does
+    /// not turn a retry loop into a busy loop.
     pub fn delay(&self, failed_attempts: u32, retry_after: Option<Duration>) -> Duration {
+        let backoff = backoff_delay(self, failed_attempts, rand::random_range(0.0..1.0));
         match retry_after {
-            Some(wait) => wait.min(self.max_retry_after),
-            None => backoff_delay(self, failed_attempts, rand::random_range(0.0..1.0)),
+            Some(wait) => wait.min(self.max_retry_after).max(backoff),
+            None => backoff,
         }
     }
 }
@@ -125,7 +127,7 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_capped() {
+    fn retry_after_is_capped_but_never_below_the_backoff() {
         let p = policy();
         assert_eq!(
             p.delay(1, Some(Duration::from_secs(3600))),
@@ -135,6 +137,16 @@ mod tests {
             p.delay(1, Some(Duration::from_secs(2))),
             Duration::from_secs(2)
         );
+        let d = p.delay(1, Some(Duration::ZERO));
+        assert!(
+            d >= Duration::from_millis(50) && d <= Duration::from_millis(100),
+            "{d:?}"
+        );
+        let no_wait = RetryPolicy {
+            max_retry_after: Duration::ZERO,
+            ..p
+        };
+        assert!(no_wait.delay(1, Some(Duration::from_secs(60))) <= Duration::from_millis(100));
     }
 
     #[test]

@@ -156,6 +156,7 @@ async fn backfill_days(
             name: name.to_string(),
             datasets,
             transform,
+            error: None,
         });
     }
     outcome?;

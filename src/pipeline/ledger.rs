@@ -70,6 +70,10 @@ pub fn schema() -> SchemaRef {
         // Share of requests an enrichment resolved to content; NULL where none ran.
         Field::new("resolution_rate", DataType::Float64, true),
         text("warnings", true),
+        // Per dataset: `status`/`error` above are the run's; a run whose history failed
+        // still stored users, and these columns say which dataset failed and why.
+        text("dataset_status", true),
+        text("dataset_error", true),
     ]))
 }
 
@@ -106,18 +110,31 @@ fn to_batch(entry: &LedgerEntry) -> Result<RecordBatch, arrow_schema::ArrowError
         }
         chain
     });
-    let rows: Vec<(Option<&str>, Option<&crate::sources::DatasetSummary>)> = {
-        let all: Vec<_> = entry
+    // (source, dataset, error of a source that failed as a whole): one row per dataset,
+    // plus one with a NULL dataset for each failed source.
+    type Row<'a> = (
+        Option<&'a str>,
+        Option<&'a crate::sources::DatasetSummary>,
+        Option<&'a str>,
+    );
+    let rows: Vec<Row> = {
+        let all: Vec<Row> = entry
             .sources
             .iter()
             .flat_map(|s| {
-                s.datasets
+                let failed = s
+                    .error
+                    .as_deref()
+                    .map(|e| (Some(s.name.as_str()), None, Some(e)));
+                let datasets = s
+                    .datasets
                     .iter()
-                    .map(move |d| (Some(s.name.as_str()), Some(d)))
+                    .map(move |d| (Some(s.name.as_str()), Some(d), None));
+                failed.into_iter().chain(datasets)
             })
             .collect();
         if all.is_empty() {
-            vec![(None, None)]
+            vec![(None, None, None)]
         } else {
             all
         }
@@ -146,23 +163,39 @@ fn to_batch(entry: &LedgerEntry) -> Result<RecordBatch, arrow_schema::ArrowError
     };
     let text_col = |f: &dyn Fn(&crate::sources::DatasetSummary) -> Option<String>| {
         let mut b = StringBuilder::new();
-        for (_, d) in &rows {
+        for (_, d, _) in &rows {
             b.append_option(d.and_then(f));
         }
         Arc::new(b.finish()) as ArrayRef
     };
     let int_col = |f: &dyn Fn(&crate::sources::DatasetSummary) -> Option<i64>| {
         let mut b = Int64Builder::new();
-        for (_, d) in &rows {
+        for (_, d, _) in &rows {
             b.append_option(d.and_then(f));
         }
         Arc::new(b.finish()) as ArrayRef
     };
     let mut source = StringBuilder::new();
     let mut rate = Float64Builder::new();
-    for (s, d) in &rows {
+    let mut dataset_status = StringBuilder::new();
+    let mut dataset_error = StringBuilder::new();
+    for (s, d, source_error) in &rows {
         source.append_option(*s);
         rate.append_option(d.and_then(|d| d.resolution_rate));
+        match (d, source_error) {
+            (Some(d), _) => {
+                dataset_status.append_value(d.status());
+                dataset_error.append_option(d.error.as_deref());
+            }
+            (None, Some(error)) => {
+                dataset_status.append_value("failed");
+                dataset_error.append_value(error);
+            }
+            (None, None) => {
+                dataset_status.append_null();
+                dataset_error.append_null();
+            }
+        }
     }
     let count = |v: u64| Some(i64::try_from(v).unwrap_or(i64::MAX));
     let columns: Vec<ArrayRef> = vec![
@@ -187,6 +220,8 @@ fn to_batch(entry: &LedgerEntry) -> Result<RecordBatch, arrow_schema::ArrowError
         int_col(&|d| d.watermark_after),
         Arc::new(rate.finish()),
         text_col(&|d| (!d.warnings.is_empty()).then(|| d.warnings.join("; "))),
+        Arc::new(dataset_status.finish()),
+        Arc::new(dataset_error.finish()),
     ];
     RecordBatch::try_new(schema(), columns)
 }
@@ -221,6 +256,7 @@ mod tests {
                 ..Default::default()
             }],
             transform: None,
+            error: None,
         }];
         let batch = to_batch(&LedgerEntry {
             sources: &ok,
@@ -251,5 +287,65 @@ mod tests {
         assert_ne!(first, second);
         let files = std::fs::read_dir(first.parent().unwrap()).unwrap().count();
         assert_eq!(files, 2, "both runs are recorded");
+    }
+
+    #[test]
+    fn a_failed_source_and_a_failed_dataset_each_get_their_row() {
+        use arrow_array::cast::AsArray;
+        use arrow_array::Array;
+        let started = Utc::now();
+        let error = std::io::Error::other("2 failed");
+        let refused = std::io::Error::other("connection refused");
+        let sources = [
+            SourceSummary::failed("tab", &refused),
+            SourceSummary {
+                name: "agol".into(),
+                datasets: vec![
+                    DatasetSummary {
+                        name: "history".into(),
+                        error: Some("HTTP 403".into()),
+                        ..Default::default()
+                    },
+                    DatasetSummary {
+                        name: "users".into(),
+                        ..Default::default()
+                    },
+                ],
+                transform: None,
+                error: None,
+            },
+        ];
+        let batch = to_batch(&LedgerEntry {
+            run_id: "r2",
+            pipeline: "p.toml".into(),
+            command: "run",
+            started,
+            finished: started,
+            range: None,
+            sources: &sources,
+            error: Some(&error),
+        })
+        .unwrap();
+        let column = |name: &str| {
+            batch
+                .column_by_name(name)
+                .unwrap()
+                .as_string::<i32>()
+                .clone()
+        };
+        let (dataset, status, dataset_error) = (
+            column("dataset"),
+            column("dataset_status"),
+            column("dataset_error"),
+        );
+        assert_eq!(batch.num_rows(), 3);
+        assert!(dataset.is_null(0));
+        assert_eq!(status.value(0), "failed");
+        assert_eq!(dataset_error.value(0), "connection refused");
+        assert_eq!((dataset.value(1), status.value(1)), ("history", "failed"));
+        assert_eq!(dataset_error.value(1), "HTTP 403");
+        assert_eq!((dataset.value(2), status.value(2)), ("users", "ok"));
+        assert!(dataset_error.is_null(2));
+        assert!(column("status").iter().all(|s| s == Some("failed")));
     }
 }

@@ -37,13 +37,24 @@ pub async fn run_pipeline(
     let mut sources = Vec::new();
     let outcome = run_sources(pipeline, &ctx, &mut sources).await;
     let layout = run.layout.clone();
-    let summary = run.finish(pipeline, None, sources, outcome)?;
-    save_summary(&layout, &summary);
-    Ok(summary)
+    match run.finish(pipeline, None, sources, outcome) {
+        Ok(summary) => {
+            save_summary(&layout, &summary);
+            Ok(summary)
+        }
+        Err(RunError::DatasetsFailed { failures, summary }) => {
+            // The run went on past those failures: its summary is worth keeping.
+            save_summary(&layout, &summary);
+            Err(RunError::DatasetsFailed { failures, summary })
+        }
+        Err(error) => Err(error),
+    }
 }
 
-/// Recovery, then every source in turn; `sources` keeps what finished even on failure,
-/// for the ledger.
+/// Recovery, then every source in turn; `sources` gets a summary for each, for the
+/// ledger. A source that fails does not stop the ones after it (they share nothing but
+/// the lake): its error goes into its summary, and the run fails at the end
+/// (`RunStart::finish`). Its state stays what its last committed data made it.
 async fn run_sources(
     pipeline: &Pipeline,
     ctx: &RunContext<'_>,
@@ -52,7 +63,19 @@ async fn run_sources(
     let layout = ctx.source.layout;
     crate::load::recover(layout).map_err(RunError::Recover)?;
     for source in &pipeline.sources {
-        sources.push(source.run(ctx).await?);
+        let summary = match source.run(ctx).await {
+            Ok(summary) => summary,
+            Err(error) => {
+                let failed = SourceSummary::failed(source.name(), &error);
+                tracing::error!(
+                    source = source.name(),
+                    error = failed.error.as_deref().unwrap_or_default(),
+                    "source failed; going on with the next one"
+                );
+                failed
+            }
+        };
+        sources.push(summary);
     }
     crate::load::end_run(layout, ctx.run_id).map_err(RunError::Recover)
 }

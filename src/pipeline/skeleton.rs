@@ -43,7 +43,9 @@ impl RunStart {
     }
 
     /// Records the ledger entry whatever the outcome (`sources` holds what finished),
-    /// then returns the outcome's error or the summary.
+    /// then returns the outcome's error or the summary. Datasets that failed while the
+    /// others went on (their summary has an `error`) fail the run with
+    /// [`RunError::DatasetsFailed`], once everything that could run has run.
     pub fn finish(
         self,
         pipeline: &Pipeline,
@@ -51,6 +53,23 @@ impl RunStart {
         sources: Vec<SourceSummary>,
         outcome: Result<(), RunError>,
     ) -> Result<RunSummary, RunError> {
+        let summary = RunSummary {
+            run_id: self.run_id.clone(),
+            pipeline: pipeline.path.display().to_string(),
+            lake_root: self.layout.root.display().to_string(),
+            started_at: self.started.to_rfc3339(),
+            finished_at: Utc::now().to_rfc3339(),
+            range: range.map(|r| format!("{}..{}", r.from, r.to)),
+            sources,
+        };
+        let failures = summary.failures();
+        let outcome = match outcome {
+            Ok(()) if !failures.is_empty() => Err(RunError::DatasetsFailed {
+                failures,
+                summary: Box::new(summary.clone()),
+            }),
+            other => other,
+        };
         ledger::record_logged(
             &self.layout,
             &LedgerEntry {
@@ -60,7 +79,7 @@ impl RunStart {
                 started: self.started,
                 finished: Utc::now(),
                 range,
-                sources: &sources,
+                sources: &summary.sources,
                 error: outcome.as_ref().err().map(|e| e as _),
             },
         );
@@ -71,15 +90,7 @@ impl RunStart {
             tracing::warn!(error = %e, "could not remove this run's staging dirs");
         }
         outcome?;
-        Ok(RunSummary {
-            run_id: self.run_id,
-            pipeline: pipeline.path.display().to_string(),
-            lake_root: self.layout.root.display().to_string(),
-            started_at: self.started.to_rfc3339(),
-            finished_at: Utc::now().to_rfc3339(),
-            range: range.map(|r| format!("{}..{}", r.from, r.to)),
-            sources,
-        })
+        Ok(summary)
     }
 }
 

@@ -20,6 +20,21 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// `source: error` for every failed source, then `source/dataset: error` for every
+    /// failed dataset.
+    pub fn failures(&self) -> Vec<String> {
+        let sources = self
+            .sources
+            .iter()
+            .filter_map(|s| Some(format!("{}: {}", s.name, s.error.as_ref()?)));
+        let datasets = self
+            .sources
+            .iter()
+            .flat_map(|s| s.datasets.iter().map(move |d| (s, d)))
+            .filter_map(|(s, d)| Some(format!("{}/{}: {}", s.name, d.name, d.error.as_ref()?)));
+        sources.chain(datasets).collect()
+    }
+
     pub fn rows_written(&self) -> u64 {
         self.sources
             .iter()
@@ -37,6 +52,9 @@ impl RunSummary {
             "source/dataset", "rows read", "written", "already had", "parts", "seconds"
         );
         for source in &self.sources {
+            if source.error.is_some() {
+                let _ = writeln!(out, "{:<36} FAILED (see below)", source.name);
+            }
             for d in &source.datasets {
                 let name = format!("{}/{}", source.name, d.name);
                 match &d.skipped {
@@ -58,9 +76,15 @@ impl RunSummary {
             }
         }
         for source in &self.sources {
+            if let Some(error) = &source.error {
+                let _ = writeln!(out, "FAILED {}: {error}", source.name);
+            }
             for d in &source.datasets {
                 for warning in &d.warnings {
                     let _ = writeln!(out, "WARNING {}/{}: {warning}", source.name, d.name);
+                }
+                if let Some(error) = &d.error {
+                    let _ = writeln!(out, "FAILED {}/{}: {error}", source.name, d.name);
                 }
             }
             if let Some(t) = &source.transform {

@@ -84,6 +84,14 @@ pub enum RunError {
         #[source]
         source: crate::transform::TransformError,
     },
+    /// Sources or datasets failed while the others went on; each failure is in the run
+    /// summary and the ledger. `failures` lists `source[/dataset]: error` lines.
+    #[error("{} source(s) or dataset(s) failed, the others ran:\n  {}", failures.len(), failures.join("\n  "))]
+    DatasetsFailed {
+        failures: Vec<String>,
+        /// What the run did, failures included, for the caller to print.
+        summary: Box<crate::pipeline::RunSummary>,
+    },
     #[error("interrupted")]
     Interrupted,
     #[error(transparent)]

@@ -10,6 +10,24 @@ pub struct SourceSummary {
     pub datasets: Vec<DatasetSummary>,
     /// Derived datasets rebuilt after the extract, with the resolution report.
     pub transform: Option<crate::sources::tableau::enrich::TransformSummary>,
+    /// Why the source failed as a whole (connecting, its session, or an error that
+    /// stopped it), with its causes; the sources after it still ran. Datasets that
+    /// failed on their own carry their `error` instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl SourceSummary {
+    /// A source whose run returned `error`: what it stored before failing is committed
+    /// and covered by its state, but its per-dataset counts are not known.
+    pub fn failed(name: &str, error: &(dyn std::error::Error + 'static)) -> Self {
+        SourceSummary {
+            name: name.to_string(),
+            datasets: Vec::new(),
+            transform: None,
+            error: Some(crate::sources::status::error_chain(error)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -33,4 +51,20 @@ pub struct DatasetSummary {
     pub warnings: Vec<String>,
     /// Share of rows an enrichment resolved (e.g. requests → content); None where none ran.
     pub resolution_rate: Option<f64>,
+    /// Why the dataset failed (the error and its causes); the other datasets still ran.
+    /// Counts and watermarks above say what it stored before failing.
+    pub error: Option<String>,
+}
+
+impl DatasetSummary {
+    /// `ok`, `failed` or `skipped`.
+    pub fn status(&self) -> &'static str {
+        if self.error.is_some() {
+            "failed"
+        } else if self.skipped.is_some() {
+            "skipped"
+        } else {
+            "ok"
+        }
+    }
 }

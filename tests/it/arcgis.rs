@@ -5,7 +5,9 @@
 //! throws at the client; failures that cannot be retried stop with the cursor and the
 //! filters in the message and no secret in it.
 
+mod cursor_and_tokens;
 mod history_faults;
+mod transport_limits;
 mod users_logins;
 
 use std::collections::BTreeMap;

@@ -33,6 +33,9 @@ pub const MAX_OVERLAP_MINUTES: u32 = 7 * 24 * 60;
 pub const DEFAULT_HISTORY_DAYS: u64 = 30;
 pub const MAX_REQUEST_TIMEOUT_SECONDS: u64 = 600;
 pub const MAX_RETRIES: u32 = 10;
+pub const MAX_RETRY_BACKOFF_MS: u64 = 60_000;
+pub const MAX_RETRY_AFTER_SECONDS: u64 = 3_600;
+pub const MAX_RESPONSE_MB: u64 = 1_024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArcgisPlatform {
@@ -111,6 +114,9 @@ pub const KIND: SourceKind<SourceConfig> = SourceKind {
         "log_fields",
         "request_timeout_seconds",
         "max_retries",
+        "retry_backoff_ms",
+        "max_retry_after_seconds",
+        "max_response_mb",
     ],
     // Pipeline files get committed and copied around; credentials must not.
     forbidden: &[
@@ -177,6 +183,13 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
         1..=MAX_REQUEST_TIMEOUT_SECONDS as i64,
     );
     let max_retries = t.integer(p, "max_retries", 0..=i64::from(MAX_RETRIES));
+    let backoff_ms = t.integer(p, "retry_backoff_ms", 1..=MAX_RETRY_BACKOFF_MS as i64);
+    let retry_after = t.integer(
+        p,
+        "max_retry_after_seconds",
+        0..=MAX_RETRY_AFTER_SECONDS as i64,
+    );
+    let max_response_mb = t.integer(p, "max_response_mb", 1..=MAX_RESPONSE_MB as i64);
 
     // Every integer below was range-checked above, so the casts cannot truncate.
     let mut portal = ArcgisSourceConfig::new(name, portal_url?, auth?);
@@ -194,6 +207,17 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
     }
     if let Some(retries) = max_retries {
         portal.retry.max_attempts = retries as u32 + 1;
+    }
+    if let Some(ms) = backoff_ms {
+        portal.retry.initial_backoff = Duration::from_millis(ms as u64);
+        // The cap stays at least the first step, so a long first backoff still doubles.
+        portal.retry.max_backoff = portal.retry.max_backoff.max(portal.retry.initial_backoff);
+    }
+    if let Some(seconds) = retry_after {
+        portal.retry.max_retry_after = Duration::from_secs(seconds as u64);
+    }
+    if let Some(mb) = max_response_mb {
+        portal.max_response_bytes = (mb as usize) << 20;
     }
     Some(SourceConfig::Arcgis(Box::new(ArcgisSource {
         platform,

@@ -2,13 +2,17 @@
 //!
 //! Serves `generateToken`, `oauth2/token`, `portals/{id}/history` and
 //! `portals/{id}/users` from a deterministic [`GroundTruth`], and injects the faults a
-//! real portal shows (429 with `Retry-After`, 503, a reset mid-body, tokens expiring
-//! mid-paging, 200 error envelopes, a repeated `nextKey`, slow pages). Every request is
-//! logged so tests can assert on what the client sent.
+//! real portal shows (see [`Fault`]: 429 with `Retry-After`, 503, a reset mid-body,
+//! revoked tokens, 200 error envelopes, truncated JSON, HTML error pages, a repeated
+//! `nextKey`, redirects, oversized bodies), once or periodically, plus slow pages and
+//! short-lived tokens. Every request is logged so tests can assert on what the client
+//! sent.
 
 mod endpoints;
+mod faults;
 mod truth;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -23,7 +27,10 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
-pub use truth::{GroundTruth, DAYS, DAY_MS, FIRST_DAY_MS, ORG_ID};
+pub use faults::Fault;
+pub use truth::{generate_events, GroundTruth, DAYS, DAY_MS, FIRST_DAY_MS, ORG_ID};
+
+use faults::FaultPlan;
 
 /// Credentials the fake accepts.
 pub const ADMIN_USERNAME: &str = "fake_admin";
@@ -40,23 +47,6 @@ pub enum Endpoint {
     Users,
 }
 
-/// A one-shot fault, fired by the n-th request to an endpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fault {
-    /// HTTP 429 with `Retry-After: <secs>` and an error envelope.
-    RateLimited { retry_after_secs: u64 },
-    /// HTTP 503 with a plain-text body.
-    Unavailable,
-    /// HTTP 200 with the real body's `Content-Length`, half the body, then a closed
-    /// connection.
-    ResetMidBody,
-    /// Revoke every issued token just before handling the request: the client sees 498
-    /// in a 200 body, as ArcGIS sends it.
-    ExpireTokens,
-    /// HTTP 200 carrying `{"error":{"code","message"}}`.
-    ErrorEnvelope { code: i64, message: String },
-}
-
 /// One request as the fake saw it; credential and token values are masked.
 #[derive(Debug, Clone)]
 pub struct LoggedRequest {
@@ -68,6 +58,8 @@ pub struct LoggedRequest {
     pub referer: Option<String>,
     pub status: u16,
     pub fault: Option<Fault>,
+    /// `error.code` of the envelope answered, if any (498 for a rejected token).
+    pub api_error: Option<i64>,
 }
 
 pub struct FakePortal {
@@ -140,7 +132,31 @@ impl FakePortalHandle {
     /// Fire `fault` on the `nth` (1-based, counted since start, retries included)
     /// request to `endpoint`.
     pub fn inject(&self, endpoint: Endpoint, nth: u32, fault: Fault) {
-        self.state.lock().faults.insert((endpoint, nth), fault);
+        self.state.lock().faults.once(endpoint, nth, fault);
+    }
+
+    /// Fire `fault` on every `period`-th request to `endpoint` (retries included). When
+    /// several periods divide a request number, the one injected first wins; a one-shot
+    /// [`inject`](Self::inject) for that number wins over all of them.
+    pub fn inject_every(&self, endpoint: Endpoint, period: u32, fault: Fault) {
+        self.state.lock().faults.every(endpoint, period, fault);
+    }
+
+    /// Cap the lifetime of every token minted from now on, whatever the client asked
+    /// for (an org's `maxTokenExpirationMinutes`, reference §3.1, but shorter).
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        self.state.lock().token_lifetime = Some(lifetime);
+    }
+
+    /// Events the portal indexes from now on, in addition to the ground truth: new ones,
+    /// or late ones `created` before what an earlier run already read.
+    pub fn add_events(&self, events: Vec<serde_json::Map<String, Value>>) {
+        self.state.lock().added_events.extend(events);
+    }
+
+    /// Every event the portal serves (ground truth plus added), sorted by `created`.
+    pub fn events(&self) -> Vec<serde_json::Map<String, Value>> {
+        self.state.all_events().into_owned()
     }
 
     /// Delay before answering each history or users page.
@@ -192,7 +208,7 @@ impl FakePortalHandle {
 
 #[derive(Default)]
 struct Inner {
-    faults: HashMap<(Endpoint, u32), Fault>,
+    faults: FaultPlan,
     counts: HashMap<Endpoint, u32>,
     latency: Duration,
     repeat_next_key: bool,
@@ -200,6 +216,10 @@ struct Inner {
     /// Events `created` before this are gone (0: everything is kept).
     retained_from: i64,
     last_login: HashMap<String, i64>,
+    /// Lifetime cap on minted tokens; `None`: what the client asked for.
+    token_lifetime: Option<Duration>,
+    /// Events added after start, beyond the ground truth.
+    added_events: Vec<serde_json::Map<String, Value>>,
     /// token → (expires ms, referer it is bound to)
     tokens: HashMap<String, (i64, Option<String>)>,
     issued: Vec<String>,
@@ -221,12 +241,28 @@ struct Call {
 enum Reply {
     Json(u16, Value),
     Text(u16, &'static str),
+    /// Status, content type, body.
+    Raw(u16, &'static str, String),
+    Redirect(u16, String),
 }
 
 impl State {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panicking test thread must not wedge the fake for the others.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The ground truth, plus added events merged in by `created` (a stable sort: equal
+    /// times keep their order between requests, so position cursors stay valid).
+    fn all_events(&self) -> Cow<'_, [serde_json::Map<String, Value>]> {
+        let added = self.lock().added_events.clone();
+        if added.is_empty() {
+            return Cow::Borrowed(&self.truth.events);
+        }
+        let mut events = self.truth.events.clone();
+        events.extend(added);
+        events.sort_by_key(|e| e["created"].as_i64().unwrap_or_default());
+        Cow::Owned(events)
     }
 
     async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
@@ -268,7 +304,7 @@ impl State {
                 let count = inner.counts.entry(e).or_default();
                 *count += 1;
                 let n = *count;
-                inner.faults.remove(&(e, n))
+                inner.faults.take(e, n)
             });
             if fault == Some(Fault::ExpireTokens) {
                 inner.tokens.clear();
@@ -288,10 +324,21 @@ impl State {
                 200,
                 json!({"error": {"code": code, "message": message, "details": []}}),
             ),
+            (Some(Fault::HtmlPage { status }), _) => {
+                Reply::Raw(*status, "text/html", faults::html_page(*status))
+            }
+            (Some(Fault::Raw { status, body }), _) => {
+                Reply::Raw(*status, "application/json", body.clone())
+            }
+            (Some(Fault::Redirect { status, location }), _) => {
+                Reply::Redirect(*status, location.clone())
+            }
             (_, Some(Endpoint::Token)) => self.mint(&path, &call),
             (_, Some(e)) => match self.check_token(&call) {
                 Some(error) => error,
-                None if e == Endpoint::History => self.history(&path, &call),
+                None if e == Endpoint::History => {
+                    self.history(&path, &call, fault == Some(Fault::RepeatNextKey))
+                }
                 None => self.users(&call),
             },
             (_, None) => Reply::Json(
@@ -306,14 +353,29 @@ impl State {
                 *v = "***".into();
             }
         }
-        let (status, bytes, content_type) = match reply {
+        let api_error = match &reply {
+            Reply::Json(_, value) => value["error"]["code"].as_i64(),
+            _ => None,
+        };
+        let mut location = None;
+        let (status, mut bytes, content_type) = match reply {
             Reply::Json(status, value) => {
                 (status, Bytes::from(value.to_string()), "application/json")
             }
             Reply::Text(status, text) => {
                 (status, Bytes::from_static(text.as_bytes()), "text/plain")
             }
+            Reply::Raw(status, content_type, page) => (status, Bytes::from(page), content_type),
+            Reply::Redirect(status, to) => {
+                location = Some(to);
+                (status, Bytes::from_static(b"Moved"), "text/plain")
+            }
         };
+        match &fault {
+            Some(Fault::InvalidJson) => bytes = bytes.slice(..bytes.len() / 2),
+            Some(Fault::LargeBody { bytes: size, .. }) => bytes = faults::pad(&bytes, *size),
+            _ => {}
+        }
         self.lock().log.push(LoggedRequest {
             endpoint,
             method,
@@ -323,6 +385,7 @@ impl State {
             referer,
             status,
             fault: fault.clone(),
+            api_error,
         });
         let mut response = Response::builder()
             .status(status)
@@ -330,7 +393,22 @@ impl State {
         if let Some(Fault::RateLimited { retry_after_secs }) = fault {
             response = response.header("retry-after", retry_after_secs.to_string());
         }
-        let body: Body = if fault == Some(Fault::ResetMidBody) {
+        if let Some(location) = location {
+            response = response.header("location", location);
+        }
+        let body: Body = if let Some(Fault::LargeBody {
+            declare_length: false,
+            ..
+        }) = fault
+        {
+            // No Content-Length: hyper sends it chunked, so the client cannot know the
+            // size before reading.
+            let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = bytes
+                .chunks(64 * 1024)
+                .map(|chunk| Ok(Frame::data(Bytes::copy_from_slice(chunk))))
+                .collect();
+            BodyExt::boxed(StreamBody::new(futures_util::stream::iter(frames)))
+        } else if fault == Some(Fault::ResetMidBody) {
             response = response.header("content-length", bytes.len().to_string());
             let half = bytes.slice(..bytes.len() / 2);
             let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = vec![

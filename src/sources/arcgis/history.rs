@@ -27,11 +27,14 @@ use crate::sources::{DatasetSummary, RunError};
 
 const DATASET: &str = "history";
 
+/// Fills `summary` as slices are committed, so on an error it still says what this run
+/// stored and where the watermark stopped.
 pub(super) async fn archive(
     ctx: &ArcgisRun<'_>,
     portal: Arc<ArcgisPortal>,
     state: &mut SourceState,
-) -> Result<DatasetSummary, RunError> {
+    summary: &mut DatasetSummary,
+) -> Result<(), RunError> {
     let previous = state.datasets.get(DATASET).cloned().unwrap_or_default();
     let now_ms = Utc::now().timestamp_millis();
     let (from_ms, to_ms) = window(ctx, &previous, now_ms);
@@ -57,7 +60,7 @@ pub(super) async fn archive(
         }
     }));
 
-    let mut summary = DatasetSummary {
+    *summary = DatasetSummary {
         name: DATASET.into(),
         watermark_before: previous.watermark_key,
         watermark_after: previous.watermark_key,
@@ -83,7 +86,7 @@ pub(super) async fn archive(
                 tz: ctx.time_zone,
             };
             let written = ctx.write(DATASET, slice.batch, partitioning).await?;
-            add_written(&mut summary, &written);
+            add_written(summary, &written);
             next.rows_total = Some(next.rows_total.unwrap_or(0) + written.rows_written);
         }
         bar.add_rows(rows);
@@ -104,7 +107,7 @@ pub(super) async fn archive(
         events = summary.rows_read,
         "ArcGIS history read"
     );
-    Ok(summary)
+    Ok(())
 }
 
 /// `[from, to)` in UTC epoch ms: from the watermark minus the overlap, or for a first run from `history_start` (local

@@ -75,6 +75,7 @@ pub(crate) async fn run(
             name,
             datasets,
             transform: None,
+            error: None,
         });
     }
     let portal = Arc::new(connect(source).await?);
@@ -89,28 +90,58 @@ pub(crate) async fn run(
         run_date: Utc::now().with_timezone(&ctx.source.time_zone).date_naive(),
     };
     let mut state = ctx.load_state()?;
-    let mut users: Option<RecordBatch> = None;
+    // Read once for `users` and `logins`; a failed read fails both, and only them.
+    let mut users: Option<Result<RecordBatch, String>> = None;
     for dataset in &wanted {
         let started = std::time::Instant::now();
-        let mut summary = match dataset.as_str() {
-            "history" => history::archive(&ctx, portal.clone(), &mut state).await?,
+        let mut summary = DatasetSummary {
+            name: dataset.clone(),
+            ..Default::default()
+        };
+        // One dataset's failure must not stop the others (history has nothing to do
+        // with users and logins): each failure is recorded in its summary, the run goes
+        // on, and the run skeleton fails the run at the end. Every watermark stays right
+        // because a dataset saves its state only after the data it covers is committed.
+        let outcome = match dataset.as_str() {
+            "history" => history::archive(&ctx, portal.clone(), &mut state, &mut summary)
+                .await
+                .map_err(Failed::from),
             "users" | "logins" => {
                 if users.is_none() {
                     let bar = progress.dataset(&name, "users (reading)");
-                    let batch = portal.users().await.map_err(ctx.extract_error(dataset))?;
-                    bar.add_rows(batch.num_rows() as u64);
-                    bar.finish("done");
-                    users = Some(batch);
+                    let read = portal.users().await;
+                    bar.finish(if read.is_ok() { "done" } else { "failed" });
+                    users = Some(read.map_err(|e| chain(&ctx.extract_error("users")(e))));
                 }
-                let batch = users.as_ref().expect("read above");
-                if dataset == "users" {
-                    logins::archive_users(&ctx, batch, &mut state).await?
-                } else {
-                    logins::archive_logins(&ctx, batch, &mut state).await?
+                match users.as_ref().expect("read above") {
+                    Ok(batch) if dataset == "users" => {
+                        logins::archive_users(&ctx, batch, &mut state)
+                            .await
+                            .map_err(Failed::from)
+                    }
+                    Ok(batch) => logins::archive_logins(&ctx, batch, &mut state)
+                        .await
+                        .map_err(Failed::from),
+                    Err(read_error) if dataset == "users" => Err(Failed(read_error.clone())),
+                    Err(_) => Err(Failed(format!(
+                        "source `{name}`, dataset `logins`: not run: it derives from the \
+                         users, which could not be read (see `users`)"
+                    ))),
                 }
+                .map(|done| summary = done)
             }
             other => unreachable!("config admits only known datasets, got {other}"),
         };
+        if let Err(Failed(error)) = outcome {
+            tracing::error!(source = %name, dataset = %dataset, error = %error, "dataset failed; going on with the others");
+            summary.name = dataset.clone();
+            summary.error = Some(error);
+            if summary.watermark_before.is_none() {
+                let watermark = state.datasets.get(dataset).and_then(|d| d.watermark_key);
+                summary.watermark_before = watermark;
+                summary.watermark_after = watermark;
+            }
+        }
         summary.seconds = started.elapsed().as_secs_f64();
         datasets.push(summary);
     }
@@ -118,7 +149,17 @@ pub(crate) async fn run(
         name,
         datasets,
         transform: None,
+        error: None,
     })
+}
+
+/// A dataset's failure, formatted with its causes for the summary and the ledger.
+struct Failed(String);
+
+impl From<RunError> for Failed {
+    fn from(error: RunError) -> Self {
+        Failed(chain(&error))
+    }
 }
 
 /// Resolves the credentials and mints the first token, so a bad password fails the

@@ -132,6 +132,7 @@ pub(crate) async fn run(
         name,
         datasets,
         transform,
+        error: None,
     })
 }
 

@@ -218,23 +218,6 @@ async fn forbidden_or_bad_request_fails_with_cursor_and_filters_and_no_secret() 
 }
 
 #[tokio::test]
-async fn repeated_next_key_is_a_cursor_loop() {
-    let fx = fixture(EVENTS, 20).await;
-    fx.fake.set_repeat_next_key(true);
-    let portal = fx.connect(&fx.config()).await.unwrap();
-    let (from, to) = range(&fx.fake);
-    match fetch(&portal, from, to).await {
-        Err(ArcgisError::CursorLoop { slice, key }) => {
-            assert_eq!(slice.from_ms, from, "the first slice fails first");
-            assert!(!key.is_empty());
-        }
-        other => panic!("expected CursorLoop, got {:?}", other.map(|s| s.len())),
-    }
-    // Detected on the first repeat: page 1 gave K, page 2 gave K again.
-    assert!(fx.fake.request_count(Endpoint::History) <= 2 * 7);
-}
-
-#[tokio::test]
 async fn overlapping_and_adjacent_windows_agree() {
     let fx = fixture(EVENTS, 20).await;
     let portal = fx.connect(&fx.config()).await.unwrap();

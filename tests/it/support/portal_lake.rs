@@ -75,11 +75,11 @@ password_file = "admin.pw"
         usagelake(&[command, self.pipeline().to_str().unwrap()], args, env)
     }
 
-    /// Every ground-truth event in `history` exactly once (`unique_ids` panics on a
-    /// duplicate key).
+    /// Every event the portal serves (ground truth and added) in `history` exactly
+    /// once (`unique_ids` panics on a duplicate key).
     pub fn assert_history_exactly_once(&self) {
         let stored = unique_ids(&self.dataset("history"), "event_key");
-        let events = &self.fake.truth().events;
+        let events = self.fake.events();
         let truth: BTreeSet<i64> = events.iter().map(event_key).collect();
         assert_eq!(truth.len(), events.len(), "truth keys are distinct");
         let missing = truth.difference(&stored).count();

@@ -36,6 +36,8 @@ pub struct ArcgisSourceConfig {
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
+    /// Largest response body accepted. Default 8 MiB (a page is ~50–150 KB).
+    pub max_response_bytes: usize,
 }
 
 pub const DEFAULT_USER_FIELDS: &[&str] = &[
@@ -74,6 +76,7 @@ impl ArcgisSourceConfig {
             connect_timeout: client.connect_timeout,
             request_timeout: client.request_timeout,
             retry: client.retry,
+            max_response_bytes: client.max_body_bytes,
         }
     }
 
@@ -82,6 +85,7 @@ impl ArcgisSourceConfig {
             connect_timeout: self.connect_timeout,
             request_timeout: self.request_timeout,
             retry: self.retry.clone(),
+            max_body_bytes: self.max_response_bytes,
             errors: super::envelope::ERROR_FORMAT,
         }
     }

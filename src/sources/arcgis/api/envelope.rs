@@ -80,7 +80,8 @@ mod tests {
         };
         match error_envelope(&value) {
             None => ("done", None),
-            Some((code, _)) if is_transient_code(code) => ("retry", Some(code)),
+            // Code 0: no code in the envelope; the client retries it like garbage.
+            Some((code, _)) if code == 0 || is_transient_code(code) => ("retry", Some(code)),
             Some((code, _)) => ("fail", Some(code)),
         }
     }
@@ -112,5 +113,9 @@ mod tests {
         assert_eq!(c(r#"{"code":500,"message":"oops"}"#), ("retry", Some(500)));
         assert_eq!(c(r#"{"code":200,"items":[]}"#), ("done", None));
         assert_eq!(c("<html>truncated"), ("retry", None));
+        assert_eq!(
+            c(r#"{"error":{"message":"Unexpected error"}}"#),
+            ("retry", Some(0))
+        );
     }
 }

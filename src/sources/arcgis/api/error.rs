@@ -9,7 +9,7 @@ use super::history::SliceRange;
 pub enum ArcgisError {
     #[error(transparent)]
     Http(#[from] HttpError),
-    /// Credentials refused, or a token still rejected right after renewal.
+    /// Credentials refused, or a token still rejected after several renewals.
     #[error("ArcGIS authentication failed at {portal}: {message}")]
     Auth { portal: String, message: String },
     /// `what` names the credential ("password"); the source names the variable or file.
@@ -19,9 +19,10 @@ pub enum ArcgisError {
         #[source]
         source: SecretError,
     },
-    /// The server handed back a cursor it had already given in this slice: following
-    /// it would loop forever, so the slice fails and the watermark stays put.
-    #[error("history slice {slice}: nextKey {key:?} repeated; stopping instead of looping")]
+    /// The server kept handing back a cursor it had already given in this slice, even
+    /// when the page was requested again: following it would loop forever, so the slice
+    /// fails and the watermark stays put.
+    #[error("history slice {slice}: nextKey {key:?} was already used in this slice and came back again on every re-request of the page; stopping instead of looping")]
     CursorLoop { slice: SliceRange, key: String },
     /// A page that parsed as JSON but not as the documented shape.
     #[error("unexpected ArcGIS response ({context}): {message}")]

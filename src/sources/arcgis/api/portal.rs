@@ -18,6 +18,12 @@ use crate::http::{ApiClient, ApiRequest};
 /// Largest page both endpoints allow (reference §1.2, §2.2).
 const PAGE_SIZE: u32 = 100;
 
+/// Token renewals one request may trigger before it fails. One is not always enough: a
+/// revocation can race with the renewal and reject the fresh token on its first use.
+/// A token that stays rejected (a referer mismatch, admin rights withdrawn) still fails
+/// after a few renewals instead of minting forever.
+const MAX_RENEWALS_PER_REQUEST: u32 = 4;
+
 pub struct ArcgisPortal {
     cfg: ArcgisSourceConfig,
     rest_root: String,
@@ -99,29 +105,39 @@ impl ArcgisPortal {
             if let Some(key) = &start {
                 page_params.push(("start".into(), key.clone()));
             }
-            let page = self.get(&url, page_params, &context).await?;
+            // A cursor already used in this slice (most often the one just used) would
+            // loop; the portal has been seen to hand one back once and the right one on
+            // the next request, so the page is re-requested before giving up.
+            let check = |page: Value| {
+                let is_empty = page_objects(&page, "items", &context)?.is_empty();
+                let next = page
+                    .get("nextKey")
+                    .and_then(Value::as_str)
+                    .filter(|k| !k.is_empty())
+                    // Stop on an empty page even if it carries a key (newer Python API does too).
+                    .filter(|_| !is_empty)
+                    .map(str::to_string);
+                match next {
+                    Some(key) if seen_keys.contains(&key) => {
+                        Err(ArcgisError::CursorLoop { slice, key })
+                    }
+                    next => Ok((page, next)),
+                }
+            };
+            let (page, next) = self
+                .checked_page(&url, &page_params, &context, check)
+                .await?;
             pages += 1;
-            let items = page_objects(&page, "items", &context)?;
-            for &item in &items {
+            for &item in &page_objects(&page, "items", &context)? {
                 if keep_event(filters, slice, item) {
                     builder.append(item).map_err(|m| page_error(&context, &m))?;
                 }
             }
-            let next = page
-                .get("nextKey")
-                .and_then(Value::as_str)
-                .filter(|k| !k.is_empty());
-            // Stop on an empty page even if it carries a key (newer Python API does too).
-            let (false, Some(next)) = (items.is_empty(), next) else {
+            let Some(next) = next else {
                 break;
             };
-            if !seen_keys.insert(next.to_string()) {
-                return Err(ArcgisError::CursorLoop {
-                    slice,
-                    key: next.to_string(),
-                });
-            }
-            start = Some(next.to_string());
+            seen_keys.insert(next.clone());
+            start = Some(next);
         }
         tracing::debug!(slice = %slice, pages, events = builder.len(), "history slice fetched");
         Ok(HistorySlice {
@@ -145,7 +161,16 @@ impl ArcgisPortal {
                 ("num".into(), PAGE_SIZE.to_string()),
                 ("f".into(), "json".into()),
             ];
-            let page = self.get(&url, params, &context).await?;
+            let check = |page: Value| {
+                let count = page_objects(&page, "users", &context)?.len();
+                let next = page.get("nextStart").and_then(Value::as_i64).unwrap_or(-1);
+                if count > 0 && next > 0 && next <= start {
+                    let message = format!("nextStart {next} does not advance");
+                    return Err(page_error(&context, &message));
+                }
+                Ok(page)
+            };
+            let page = self.checked_page(&url, &params, &context, check).await?;
             let users = page_objects(&page, "users", &context)?;
             for &user in &users {
                 // Offset paging shifts when members join mid-read; never store one twice.
@@ -160,12 +185,6 @@ impl ArcgisPortal {
             let next = page.get("nextStart").and_then(Value::as_i64).unwrap_or(-1);
             if users.is_empty() || next <= 0 {
                 break;
-            }
-            if next <= start {
-                return Err(page_error(
-                    &context,
-                    &format!("nextStart {next} does not advance"),
-                ));
             }
             start = next;
         }
@@ -234,14 +253,47 @@ impl ArcgisPortal {
         Ok(page.get("total").and_then(Value::as_i64).unwrap_or(-1))
     }
 
-    /// GET with the current token; on 498/499 renew once and retry the same request.
+    /// A page that `check` accepts. The client already retried transport failures and
+    /// transient statuses; `check` refuses pages that arrived whole but make no sense
+    /// (no `items`/`users` array, a cursor that loops). Such a page is requested again
+    /// after a backoff, up to the retry policy's attempts; the last refusal is the error.
+    async fn checked_page<T>(
+        &self,
+        url: &str,
+        params: &[(String, String)],
+        context: &str,
+        check: impl Fn(Value) -> Result<T, ArcgisError>,
+    ) -> Result<T, ArcgisError> {
+        let policy = self.client.retry_policy();
+        let mut attempt = 1;
+        loop {
+            let page = self.get(url, params.to_vec(), context).await?;
+            match check(page) {
+                Ok(checked) => return Ok(checked),
+                Err(refused) if attempt < policy.max_attempts => {
+                    let wait = policy.delay(attempt, None);
+                    tracing::debug!(
+                        context, attempt, wait_ms = wait.as_millis() as u64, reason = %refused,
+                        "page refused; requesting it again"
+                    );
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                Err(refused) => return Err(refused),
+            }
+        }
+    }
+
+    /// GET with the current token. On 498/499 the token is renewed (one renewal shared
+    /// by every slice that saw the same token rejected) and the same request is sent
+    /// again, up to [`MAX_RENEWALS_PER_REQUEST`] times, backing off from the second.
     async fn get(
         &self,
         url: &str,
         params: Vec<(String, String)>,
         context: &str,
     ) -> Result<Value, ArcgisError> {
-        let mut renewed = false;
+        let mut renewals = 0;
         loop {
             let token = self.tokens.token(&self.client).await?;
             let mut request = ApiRequest::get(url).context(context);
@@ -251,8 +303,20 @@ impl ArcgisPortal {
             let request = self.authorize(request, &token);
             match self.client.send_json(&request).await {
                 Ok(value) => return Ok(value),
-                Err(e) if is_token_rejected(&e) && !renewed => {
-                    renewed = true;
+                Err(e) if is_token_rejected(&e) && renewals < MAX_RENEWALS_PER_REQUEST => {
+                    if renewals > 0 {
+                        // Rejected right after a renewal: most likely a revocation that
+                        // raced with it. Give the portal a moment before the next one.
+                        let wait = self.client.retry_policy().delay(renewals, None);
+                        tracing::info!(
+                            context,
+                            renewals,
+                            wait_ms = wait.as_millis() as u64,
+                            "token rejected again after renewal; renewing again"
+                        );
+                        tokio::time::sleep(wait).await;
+                    }
+                    renewals += 1;
                     self.tokens
                         .renew_after_rejection(&self.client, &token)
                         .await?;
@@ -260,7 +324,9 @@ impl ArcgisPortal {
                 Err(e) if is_token_rejected(&e) => {
                     return Err(ArcgisError::Auth {
                         portal: self.rest_root.clone(),
-                        message: format!("token rejected again right after renewal: {e}"),
+                        message: format!(
+                            "token still rejected after {renewals} renewals ({context}): {e}"
+                        ),
                     })
                 }
                 Err(e) => return Err(e.into()),

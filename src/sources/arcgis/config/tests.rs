@@ -62,6 +62,9 @@ user_fields = ["username", "email", "lastLogin", "storageUsage"]
 log_fields = ["email"]
 request_timeout_seconds = 30
 max_retries = 0
+retry_backoff_ms = 5
+max_retry_after_seconds = 0
+max_response_mb = 2
 "#;
     let pipeline = parse(text);
     let source = arcgis(&pipeline, 0);
@@ -117,6 +120,9 @@ max_retries = 0
     assert_eq!(portal.log_fields, ["email"]);
     assert_eq!(portal.request_timeout, Duration::from_secs(30));
     assert_eq!(portal.retry.max_attempts, 1);
+    assert_eq!(portal.retry.initial_backoff, Duration::from_millis(5));
+    assert_eq!(portal.retry.max_retry_after, Duration::ZERO);
+    assert_eq!(portal.max_response_bytes, 2 << 20);
 }
 
 #[test]
@@ -142,6 +148,9 @@ fn defaults_and_the_other_auth_methods() {
     assert_eq!(portal.user_fields.len(), 14);
     assert!(portal.log_fields.is_empty());
     assert_eq!(portal.retry.max_attempts, 5);
+    assert_eq!(portal.retry.initial_backoff, Duration::from_millis(500));
+    assert_eq!(portal.retry.max_retry_after, Duration::from_secs(120));
+    assert_eq!(portal.max_response_bytes, 8 << 20);
 
     let app = parse(&ARCGIS.replace(
         "token_env = \"ARCGIS_TOKEN\"",
@@ -256,6 +265,9 @@ log_fields = ["role"]
 org_id = "a/b"
 max_retries = 11
 request_timeout_seconds = 0
+retry_backoff_ms = 0
+max_retry_after_seconds = 3601
+max_response_mb = 0
 overlap_minute = 5
 "#,
     );
@@ -277,7 +289,10 @@ overlap_minute = 5
             (19, "sources[0].org_id"),
             (20, "sources[0].max_retries"),
             (21, "sources[0].request_timeout_seconds"),
-            (22, "sources[0].overlap_minute"),
+            (22, "sources[0].retry_backoff_ms"),
+            (23, "sources[0].max_retry_after_seconds"),
+            (24, "sources[0].max_response_mb"),
+            (25, "sources[0].overlap_minute"),
         ],
         "{}",
         errors(&text)

@@ -32,7 +32,11 @@ impl State {
         }
         let mut inner = self.lock();
         let token = format!("FAKETOKEN{:04}x{:x}", inner.issued.len() + 1, now);
-        let expires = now + i64::from(minutes) * 60_000;
+        let mut lifetime_ms = i64::from(minutes) * 60_000;
+        if let Some(cap) = inner.token_lifetime {
+            lifetime_ms = lifetime_ms.min(cap.as_millis() as i64);
+        }
+        let expires = now + lifetime_ms;
         inner
             .tokens
             .insert(token.clone(), (expires, referer.clone()));
@@ -45,7 +49,7 @@ impl State {
         } else {
             Reply::Json(
                 200,
-                json!({"access_token": token, "expires_in": i64::from(minutes) * 60}),
+                json!({"access_token": token, "expires_in": (lifetime_ms + 999) / 1000}),
             )
         }
     }
@@ -73,7 +77,9 @@ impl State {
         }
     }
 
-    pub(super) fn history(&self, path: &str, call: &Call) -> Reply {
+    /// One history page. `repeat_once`: answer with the request's own `start` as
+    /// `nextKey` (the [`Fault::RepeatNextKey`](super::Fault::RepeatNextKey) fault).
+    pub(super) fn history(&self, path: &str, call: &Call, repeat_once: bool) -> Reply {
         let p = |k: &str| call.params.get(k).map(String::as_str).unwrap_or("");
         if !path.contains(&format!("/portals/{ORG_ID}/")) && !path.contains("/portals/self/") {
             return Reply::Json(
@@ -102,9 +108,8 @@ impl State {
             ("ips", "ip"),
         ]
         .map(|(param, field)| (field, list(param)));
-        let mut matching: Vec<&Map<String, Value>> = self
-            .truth
-            .events
+        let events = self.all_events();
+        let mut matching: Vec<&Map<String, Value>> = events
             .iter()
             // Without all=true only org-targeted events (idType `a`) come back (§1.2).
             .filter(|e| p("all") == "true" || e["idType"] == "a")
@@ -142,7 +147,7 @@ impl State {
             .collect();
         let end = position + page.len();
         let mut body = json!({"num": page.len(), "items": page});
-        if repeat && !p("start").is_empty() {
+        if (repeat || repeat_once) && !p("start").is_empty() {
             body["nextKey"] = json!(p("start"));
         } else if end < matching.len() {
             body["nextKey"] = json!(encode_key(end, matching[end]));

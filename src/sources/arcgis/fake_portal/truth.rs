@@ -65,7 +65,14 @@ pub fn generate(events: usize, users: usize, seed: u64) -> GroundTruth {
     let mut out: Vec<Map<String, Value>> = Vec::with_capacity(events);
     let mut seen = HashSet::new();
     while out.len() < events {
-        let event = event(&mut rng, &names);
+        // 1% exactly on a day edge, to catch double counting across slices (toDate is
+        // inclusive in this fake, as it may be in the real one).
+        let created = if rng.chance(1) {
+            FIRST_DAY_MS + rng.below(DAYS as u64) as i64 * DAY_MS
+        } else {
+            FIRST_DAY_MS + rng.below((DAYS * DAY_MS) as u64) as i64
+        };
+        let event = event(&mut rng, &names, created);
         // ~10% get a sibling sharing id, created and reqId (a group removal that also
         // unshares, reference §1.3): distinct events the key must not merge.
         let sibling = (rng.chance(10) && out.len() + 1 < events).then(|| {
@@ -92,15 +99,34 @@ pub fn generate(events: usize, users: usize, seed: u64) -> GroundTruth {
     GroundTruth { events: out, users }
 }
 
-fn event(rng: &mut SplitMix, names: &[String]) -> Map<String, Value> {
+/// `events` more events by members of `truth`, `created` in `[from_ms, to_ms)`, for a
+/// portal that indexes new (or late) events between two runs. Deterministic per seed.
+pub fn generate_events(
+    truth: &GroundTruth,
+    events: usize,
+    from_ms: i64,
+    to_ms: i64,
+    seed: u64,
+) -> Vec<Map<String, Value>> {
+    let mut rng = SplitMix(seed ^ 0x1A7E_0E0E_2026_0001);
+    let names: Vec<String> = truth
+        .users
+        .iter()
+        .map(|u| u["username"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let span = u64::try_from(to_ms - from_ms).unwrap_or(0).max(1);
+    let mut out: Vec<Map<String, Value>> = (0..events)
+        .map(|_| {
+            let created = from_ms + rng.below(span) as i64;
+            event(&mut rng, &names, created)
+        })
+        .collect();
+    out.sort_by_key(|e| e["created"].as_i64().unwrap_or_default());
+    out
+}
+
+fn event(rng: &mut SplitMix, names: &[String], created: i64) -> Map<String, Value> {
     let user = |rng: &mut SplitMix| names[rng.below(names.len() as u64) as usize].clone();
-    // 1% exactly on a day edge, to catch double counting across slices (toDate is
-    // inclusive in this fake, as it may be in the real one).
-    let created = if rng.chance(1) {
-        FIRST_DAY_MS + rng.below(DAYS as u64) as i64 * DAY_MS
-    } else {
-        FIRST_DAY_MS + rng.below((DAYS * DAY_MS) as u64) as i64
-    };
     let ip = format!(
         "10.{}.{}.{}",
         rng.below(256),
