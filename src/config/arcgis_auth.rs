@@ -129,8 +129,9 @@ fn app_client(p: &mut Problems, t: &Table, base_dir: &Path) -> Option<ArcgisAuth
     })
 }
 
-/// `<what>_env` or `<what>_file`, exactly one; a missing one is reported.
-fn secret(
+/// `<what>_env` or `<what>_file`, exactly one; a missing one is reported. Shared by
+/// every kind with a credential (`indico` reads `api_token_env`/`api_token_file`).
+pub(super) fn secret(
     p: &mut Problems,
     t: &Table,
     base_dir: &Path,
@@ -149,7 +150,7 @@ fn secret(
             None
         }
         (false, false) => {
-            let hint = Some(format!("{env_key} = \"{example_var}\", or {file_key} = \"secrets/arcgis.{what}\" (relative to this file)"));
+            let hint = Some(format!("{env_key} = \"{example_var}\", or {file_key} = \"secrets/{what}.txt\" (relative to this file)"));
             let message = format!("missing {env_key} or {file_key}");
             p.report(t.header(), t.key(&env_key), message, hint);
             None

@@ -66,13 +66,27 @@ pub(crate) fn compact_partition(job: &CompactJob, staged: PathBuf) -> Result<boo
         layouts.push((file.clone(), row_groups));
     }
     let mut out = StagedParquet::create(staged, job.schema.clone(), job.props.clone())?;
-    let merged = merge_files(
-        job.dataset,
-        &layouts,
-        job.sort,
-        job.row_group_rows,
-        &mut out,
-    )?;
+    let is_text_key = job
+        .schema
+        .field_with_name(&job.sort.key_column)
+        .is_ok_and(|f| f.data_type() == &arrow_schema::DataType::Utf8);
+    let merged = if is_text_key {
+        merge_files::<Box<str>>(
+            job.dataset,
+            &layouts,
+            job.sort,
+            job.row_group_rows,
+            &mut out,
+        )?
+    } else {
+        merge_files::<i64>(
+            job.dataset,
+            &layouts,
+            job.sort,
+            job.row_group_rows,
+            &mut out,
+        )?
+    };
     if merged.duplicates > 0 {
         tracing::warn!(partition = %job.partition_dir.display(), duplicates = merged.duplicates,
             "compaction dropped duplicate keys");

@@ -5,14 +5,18 @@
 //! a time keeps compaction's memory at (runs × `READ_ROWS` rows) plus one output chunk,
 //! whatever the size of the day, instead of reading the whole partition into memory.
 //! A partition never holds a key twice (merge by key), but compaction is the one place
-//! that sees every file, so it enforces it: it remembers each key (8 bytes a row, not
-//! the row itself) and keeps the first occurrence.
+//! that sees every file, so it enforces it: it remembers each key (8 bytes a row for
+//! integer keys, not the row itself) and keeps the first occurrence. Text keys (Utf8)
+//! take the same path through [`MergeKey`].
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
+use std::hash::Hash;
 use std::path::{Path, PathBuf};
 
+use arrow_array::cast::AsArray;
 use arrow_array::{Array, RecordBatch, TimestampMicrosecondArray};
+use arrow_schema::DataType;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 
 use super::error::{arrow_err, LoadError};
@@ -25,19 +29,55 @@ const CHUNK_ROWS: usize = 8192;
 /// Raw bytes per output row group, as in the writer (`PARTITION_BUFFER_BYTES`).
 const ROW_GROUP_BYTES: usize = 24 << 20;
 
+/// A key type compaction can merge on: integer ids, or text ids.
+pub(crate) trait MergeKey: Ord + Hash + Clone {
+    /// The column's values, `None` for nulls; `None` overall for a column of another type.
+    fn read(column: &dyn Array) -> Option<Vec<Option<Self>>>;
+}
+
+impl MergeKey for i64 {
+    fn read(column: &dyn Array) -> Option<Vec<Option<i64>>> {
+        let mut values = Vec::with_capacity(column.len());
+        append_keys(column, &mut values)?;
+        Some(if column.null_count() == 0 {
+            values.into_iter().map(Some).collect()
+        } else {
+            let mut non_null = values.into_iter();
+            (0..column.len())
+                .map(|i| column.is_valid(i).then(|| non_null.next()).flatten())
+                .collect()
+        })
+    }
+}
+
+impl MergeKey for Box<str> {
+    fn read(column: &dyn Array) -> Option<Vec<Option<Box<str>>>> {
+        if column.data_type() != &DataType::Utf8 {
+            return None;
+        }
+        Some(
+            column
+                .as_string::<i32>()
+                .iter()
+                .map(|k| k.map(Box::from))
+                .collect(),
+        )
+    }
+}
+
 /// One sorted run: a row group being read batch by batch.
-struct Run {
+struct Run<K> {
     path: PathBuf,
     reader: ParquetRecordBatchReader,
     batch: RecordBatch,
     times: Vec<i64>,
-    keys: Vec<Option<i64>>,
+    keys: Vec<Option<K>>,
     pos: usize,
     /// Index of `batch` in the merge's current batch list.
     slot: usize,
 }
 
-impl Run {
+impl<K: MergeKey> Run<K> {
     /// Reads the next non-empty batch; false at the end of the run.
     fn advance_batch(&mut self, sort: &SortSpec) -> Result<bool, LoadError> {
         for batch in self.reader.by_ref() {
@@ -68,17 +108,8 @@ impl Run {
             let key = batch
                 .column_by_name(&sort.key_column)
                 .ok_or_else(|| schema_err("key column missing".into()))?;
-            let mut values = Vec::with_capacity(key.len());
-            append_keys(key.as_ref(), &mut values)
-                .ok_or_else(|| schema_err("key column is not Int64/Int32".into()))?;
-            self.keys = if key.null_count() == 0 {
-                values.into_iter().map(Some).collect()
-            } else {
-                let mut non_null = values.into_iter();
-                (0..key.len())
-                    .map(|i| key.is_valid(i).then(|| non_null.next()).flatten())
-                    .collect()
-            };
+            self.keys = K::read(key.as_ref())
+                .ok_or_else(|| schema_err("key column is not Int64/Int32/Utf8".into()))?;
             self.batch = batch;
             self.pos = 0;
             return Ok(true);
@@ -86,11 +117,9 @@ impl Run {
         Ok(false)
     }
 
-    fn head(&self) -> (i64, i64) {
-        (
-            self.times[self.pos],
-            self.keys[self.pos].unwrap_or(i64::MIN),
-        )
+    /// (time, key), a NULL key first, as `sort_batch` orders rows.
+    fn head(&self) -> (i64, Option<K>) {
+        (self.times[self.pos], self.keys[self.pos].clone())
     }
 }
 
@@ -101,15 +130,15 @@ pub(crate) struct Merged {
 }
 
 /// Merges the row groups of `files` into `out` in (time, key) order, dropping repeated
-/// keys, with row groups of at most `row_group_rows` rows.
-pub(crate) fn merge_files(
+/// keys, with row groups of at most `row_group_rows` rows. `K` is the key's type.
+pub(crate) fn merge_files<K: MergeKey>(
     dataset: &str,
     files: &[(PathBuf, usize)],
     sort: &SortSpec,
     row_group_rows: usize,
     out: &mut StagedParquet,
 ) -> Result<Merged, LoadError> {
-    let mut runs = Vec::new();
+    let mut runs: Vec<Run<K>> = Vec::new();
     for (path, row_groups) in files {
         for rg in 0..*row_groups {
             let mut run = open_run(path, rg)?;
@@ -118,7 +147,7 @@ pub(crate) fn merge_files(
             }
         }
     }
-    let mut heap: BinaryHeap<Reverse<((i64, i64), usize)>> = BinaryHeap::new();
+    let mut heap: BinaryHeap<Reverse<((i64, Option<K>), usize)>> = BinaryHeap::new();
     for (i, run) in runs.iter_mut().enumerate() {
         run.slot = i;
         heap.push(Reverse((run.head(), i)));
@@ -130,7 +159,7 @@ pub(crate) fn merge_files(
     let (mut group_rows, mut group_bytes) = (0usize, 0usize);
     while let Some(Reverse((_, i))) = heap.pop() {
         let run = &mut runs[i];
-        let is_new = run.keys[run.pos].is_none_or(|k| seen.insert(k));
+        let is_new = run.keys[run.pos].clone().is_none_or(|k| seen.insert(k));
         if is_new {
             picks.push((run.slot, run.pos));
         } else {
@@ -173,7 +202,7 @@ pub(crate) fn merge_files(
     Ok(Merged { rows, duplicates })
 }
 
-fn open_run(path: &Path, row_group: usize) -> Result<Run, LoadError> {
+fn open_run<K>(path: &Path, row_group: usize) -> Result<Run<K>, LoadError> {
     Ok(Run {
         path: path.to_path_buf(),
         reader: read_row_group(path, row_group, READ_ROWS)?,

@@ -39,6 +39,14 @@ pub enum RunError {
         #[source]
         source: Box<ArcgisError>,
     },
+    /// The cause names the operation, day and page cursor (never a token).
+    #[error("source `{source_name}`, dataset `{dataset}`: Indico extract failed")]
+    Indico {
+        source_name: String,
+        dataset: String,
+        #[source]
+        source: Box<crate::sources::indico::IndicoError>,
+    },
     #[error("source `{source_name}`: {what} failed")]
     Session {
         source_name: String,

@@ -17,6 +17,7 @@ mod compaction;
 mod crash;
 mod merge;
 mod perf;
+mod text_keys;
 
 const DAY1: &str = "2026-03-08";
 const DAY2: &str = "2026-03-09";
