@@ -1,13 +1,13 @@
-//! `usagelake demo`: the whole nightly job, offline, on a generated Tableau repository
-//! and a fake ArcGIS portal.
+//! `usagelake demo`: the whole nightly job, offline, on a generated Tableau repository,
+//! a fake ArcGIS portal and a fake Indico platform.
 //!
 //! Starts a private PostgreSQL from the installed server binaries, loads
 //! `sql/demo/*.sql` (deterministic data: a second demo adds no rows), starts the
-//! in-process fake ArcGIS portal on 127.0.0.1, runs the bundled `pipelines/demo.toml`
-//! against both and prints what it wrote.
+//! in-process fake ArcGIS portal and fake Indico on 127.0.0.1, runs the bundled
+//! `pipelines/demo.toml` against all three and prints what it wrote.
 
 mod arcgis_demo;
-pub mod arcgis_portal;
+mod indico_demo;
 mod pipeline_file;
 
 use std::path::{Path, PathBuf};
@@ -16,11 +16,12 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::cli::DemoArgs;
-use crate::config::{self, Source};
+use crate::config;
 use crate::load::{list_partitions, LakeLayout};
 use crate::pgcluster::{ClusterOptions, PgCluster};
-use crate::pipeline::progress::Progress;
 use crate::pipeline::{run_pipeline, RunRequest, RunSummary};
+use crate::progress::Progress;
+use crate::sources::SourceConfig;
 
 const DEMO_PIPELINE: &str = include_str!("../../pipelines/demo.toml");
 const SCHEMA_SQL: &str = include_str!("../../sql/demo/tableau_schema.sql");
@@ -46,7 +47,8 @@ pub async fn run(args: &DemoArgs, progress: &Progress, quiet: bool) -> anyhow::R
     // Ctrl-C must still stop the server: race the work against the signal, and let
     // `cluster` drop (which stops it) whichever finishes first.
     let portal = arcgis_demo::DemoPortal::start().await?;
-    let work = demo_run(args, &cluster, &portal, progress, &say);
+    let indico = indico_demo::DemoIndico::start().await?;
+    let work = demo_run(args, &cluster, &portal, &indico, progress, &say);
     let outcome = tokio::select! {
         outcome = work => outcome,
         _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
@@ -75,6 +77,7 @@ async fn demo_run(
     args: &DemoArgs,
     cluster: &PgCluster,
     portal: &arcgis_demo::DemoPortal,
+    indico: &indico_demo::DemoIndico,
     progress: &Progress,
     say: &impl Fn(String),
 ) -> anyhow::Result<RunSummary> {
@@ -108,8 +111,17 @@ async fn demo_run(
         "Started a fake ArcGIS portal at {} (same week, fixed data).",
         portal.url()
     ));
-    let pipeline = demo_pipeline(&args.out, cluster.port(), portal)?;
-    pipeline_file::write(&args.out, DEMO_PIPELINE, cluster.port(), portal.url())?;
+    say(format!(
+        "Started a fake Indico platform at {} (users changing over the same week).",
+        indico.host()
+    ));
+    let pipeline = demo_pipeline(&args.out, cluster.port(), portal, indico)?;
+    let fakes = pipeline_file::Fakes {
+        port: cluster.port(),
+        portal_url: portal.url(),
+        indico_host: indico.host(),
+    };
+    pipeline_file::write(&args.out, DEMO_PIPELINE, &fakes)?;
     let summary = run_pipeline(&pipeline, &RunRequest::default(), progress).await?;
     Ok(summary)
 }
@@ -119,15 +131,20 @@ fn demo_pipeline(
     out: &Path,
     port: u16,
     portal: &arcgis_demo::DemoPortal,
+    indico: &indico_demo::DemoIndico,
 ) -> anyhow::Result<config::Pipeline> {
     let path = PathBuf::from("pipelines/demo.toml");
     let mut pipeline = config::parse_pipeline(DEMO_PIPELINE, &path)?;
     pipeline.output.root = std::path::absolute(out).context("resolving --out")?;
     for source in &mut pipeline.sources {
         let tableau = match source {
-            Source::Tableau(tableau) => tableau,
-            Source::Arcgis(arcgis) => {
+            SourceConfig::Tableau(tableau) => tableau,
+            SourceConfig::Arcgis(arcgis) => {
                 portal.point(arcgis);
+                continue;
+            }
+            SourceConfig::Indico(source) => {
+                indico.point(source);
                 continue;
             }
         };

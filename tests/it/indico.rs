@@ -34,7 +34,12 @@ async fn every_day_once_after_reruns_missed_nights_and_a_backfill() {
     lake.assert_exactly_once_through("2026-11-07");
 
     // A backfill over archived days rewrites them, still once each.
-    let out = lake.cmd("backfill", &["--from", "2026-11-02", "--to", "2026-11-03", "--quiet"], "2026-11-08", &[]);
+    let out = lake.cmd(
+        "backfill",
+        &["--from", "2026-11-02", "--to", "2026-11-03", "--quiet"],
+        "2026-11-08",
+        &[],
+    );
     assert_success(&out);
     lake.assert_exactly_once_through("2026-11-07");
 
@@ -44,7 +49,11 @@ async fn every_day_once_after_reruns_missed_nights_and_a_backfill() {
     assert!(stdout(&ok).contains("2026-11-07"), "{}", stdout(&ok));
     let behind = lake.cmd("status", &[], "2026-11-10", &[]);
     assert_eq!(behind.status.code(), Some(3), "{}", stdout(&behind));
-    assert!(stdout(&behind).contains("2026-11-08"), "{}", stdout(&behind));
+    assert!(
+        stdout(&behind).contains("2026-11-08"),
+        "{}",
+        stdout(&behind)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,16 +61,45 @@ async fn a_backfill_fills_days_a_first_run_never_saw_and_plan_shows_them() {
     // The lake starts at 11-05; the days before are backfilled later.
     let lake = IndicoLake::start(40, 8, "").await;
     let text = std::fs::read_to_string(lake.pipeline()).unwrap();
-    std::fs::write(lake.pipeline(), text.replace("history_start = \"2026-11-01\"", "history_start = \"2026-11-05\"")).unwrap();
+    std::fs::write(
+        lake.pipeline(),
+        text.replace(
+            "history_start = \"2026-11-01\"",
+            "history_start = \"2026-11-05\"",
+        ),
+    )
+    .unwrap();
     lake.run_ok("2026-11-07");
     assert_eq!(lake.snapshot_ids().len(), 2);
-    let plan = lake.cmd("plan", &["--from", "2026-11-01", "--to", "2026-11-06", "--shards", "2", "--format", "json"], "2026-11-07", &[]);
+    let plan = lake.cmd(
+        "plan",
+        &[
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-06",
+            "--shards",
+            "2",
+            "--format",
+            "json",
+        ],
+        "2026-11-07",
+        &[],
+    );
     assert_success(&plan);
     let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
     let text = plan.to_string();
-    assert!(text.contains("user_snapshots") && text.contains("user_changelog"), "{text}");
+    assert!(
+        text.contains("user_snapshots") && text.contains("user_changelog"),
+        "{text}"
+    );
 
-    let out = lake.cmd("backfill", &["--from", "2026-11-01", "--to", "2026-11-04", "--quiet"], "2026-11-07", &[]);
+    let out = lake.cmd(
+        "backfill",
+        &["--from", "2026-11-01", "--to", "2026-11-04", "--quiet"],
+        "2026-11-07",
+        &[],
+    );
     assert_success(&out);
     lake.assert_exactly_once_through("2026-11-06");
 }

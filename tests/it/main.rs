@@ -9,6 +9,7 @@ mod cli_errors;
 mod crash;
 mod demo;
 mod enrich;
+mod indico;
 mod ops;
 mod pgcluster;
 mod support;

@@ -26,10 +26,10 @@ use super::datasets::{
 use super::{IndicoError, IndicoReader, IndicoSourceConfig};
 use crate::config::Compression;
 use crate::failpoint;
+use crate::load::state::{DatasetState, SourceState, StateStore};
 use crate::load::{DatasetWriter, LakeLayout, Partitioning, WriteSummary, WriterOptions};
-use crate::pipeline::progress::Progress;
-use crate::pipeline::state::{DatasetState, SourceState, StateStore};
-use crate::pipeline::{DatasetSummary, RunError};
+use crate::progress::Progress;
+use crate::sources::{DatasetSummary, RunContext, RunError};
 
 /// Changelog days per request range: bounds one read's memory on busy days.
 pub const CHANGELOG_CHUNK_DAYS: u64 = 7;
@@ -102,18 +102,32 @@ pub struct IndicoArchive<'a> {
     pub progress: &'a Progress,
 }
 
-impl IndicoArchive<'_> {
+impl<'a> IndicoArchive<'a> {
+    pub fn new(source: &'a super::IndicoSource, ctx: &RunContext<'a>) -> Self {
+        IndicoArchive {
+            name: source.name(),
+            config: &source.config,
+            layout: ctx.source.layout,
+            tz: ctx.source.time_zone,
+            compression: ctx.source.output.compression,
+            row_group_rows: ctx.source.output.row_group_rows,
+            run_id: ctx.run_id,
+            progress: ctx.progress,
+        }
+    }
+
     fn extract_error(&self, dataset: &str) -> impl FnOnce(IndicoError) -> RunError {
         let source_name = self.name.to_string();
         let dataset = dataset.to_string();
-        move |source| RunError::Indico {
+        move |source| RunError::Api {
             source_name,
             dataset,
+            api: "Indico",
             source: Box::new(source),
         }
     }
 
-    fn state_error(&self) -> impl FnOnce(crate::pipeline::state::StateError) -> RunError {
+    fn state_error(&self) -> impl FnOnce(crate::load::state::StateError) -> RunError {
         let source_name = self.name.to_string();
         move |source| RunError::State {
             source_name,

@@ -18,7 +18,7 @@ use super::config::IndicoSourceConfig;
 use super::graphql::Query;
 use super::IndicoError;
 use crate::config::Secret;
-use crate::extract::http::{ApiClient, ApiRequest, HttpError};
+use crate::http::{ApiClient, ApiRequest, HttpError};
 
 pub struct IndicoClient {
     http: ApiClient,

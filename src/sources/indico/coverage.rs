@@ -10,10 +10,10 @@ use chrono::NaiveDate;
 use super::archive::{days_between, first_day, last_archived, last_complete_day};
 use super::datasets::USER_CHANGELOG;
 use super::IndicoSourceConfig;
+use crate::load::state::SourceState;
 use crate::load::{
     event_partition_name, list_partitions, snapshot_partition_name, LakeLayout, LoadError,
 };
-use crate::pipeline::state::SourceState;
 
 /// One dataset's coverage.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +85,7 @@ pub fn day_partition(dataset: &str, day: NaiveDate) -> String {
 mod tests {
     use super::*;
     use crate::config::SecretRef;
-    use crate::pipeline::state::DatasetState;
+    use crate::load::state::DatasetState;
 
     #[test]
     fn missing_snapshot_days_and_changelog_lag() {

@@ -2,7 +2,7 @@
 //! (operation, date, page cursor) and never a token.
 
 use crate::config::SecretError;
-use crate::extract::http::HttpError;
+use crate::http::HttpError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndicoError {

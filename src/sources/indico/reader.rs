@@ -83,6 +83,22 @@ impl IndicoReader {
         builder.finish()
     }
 
+    /// How many users `userSnapshot` has at `date`: one page of one row
+    /// (`aggregateCount`), for `check --connect`.
+    pub async fn count_users(&self, date: NaiveDate) -> Result<i64, IndicoError> {
+        let variables =
+            json!({"date": date_value(date), "filters": self.filters, "limit": 1, "after": null});
+        let data: SnapshotData = self
+            .client
+            .query(USER_SNAPSHOT, variables, &format!("date {date}, one row"))
+            .await?;
+        Ok(data
+            .user_snapshot
+            .and_then(|p| p.page_info)
+            .and_then(|i| i.aggregate_count)
+            .unwrap_or(0))
+    }
+
     /// Every changelog entry dated `from` 00:00 UTC to `to` 23:59 UTC.
     pub async fn changelog(
         &self,

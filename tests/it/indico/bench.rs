@@ -19,7 +19,10 @@ use crate::support::indico_lake::IndicoLake;
 #[ignore]
 async fn pages_per_second_at_50_ms_per_page() {
     let first = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
-    let (fake, host) = FakeIndico::generate(3_000, first, 3, 9).start().await.unwrap();
+    let (fake, host) = FakeIndico::generate(3_000, first, 3, 9)
+        .start()
+        .await
+        .unwrap();
     fake.set_page_latency(Duration::from_millis(50));
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("t"), API_TOKEN).unwrap();
@@ -27,7 +30,10 @@ async fn pages_per_second_at_50_ms_per_page() {
     config.protocol = "http".into();
     let reader = IndicoReader::connect(&config).await.unwrap();
     let started = Instant::now();
-    let (users, _) = reader.snapshot(NaiveDate::from_ymd_opt(2026, 11, 3).unwrap()).await.unwrap();
+    let (users, _) = reader
+        .snapshot(NaiveDate::from_ymd_opt(2026, 11, 3).unwrap())
+        .await
+        .unwrap();
     let seconds = started.elapsed().as_secs_f64();
     let pages = fake.graphql_requests();
     println!(
@@ -48,8 +54,21 @@ async fn thirty_day_backfill_of_ten_thousand_users() {
     let out = Command::new("/usr/bin/time")
         .arg("-v")
         .arg(env!("CARGO_BIN_EXE_usagelake"))
-        .args(["backfill", lake.pipeline().to_str().unwrap(), "--from", "2026-11-01", "--to", "2026-11-30"])
-        .args(["--dataset", "user_snapshots", "--dataset", "user_snapshot_datasets", "--quiet"])
+        .args([
+            "backfill",
+            lake.pipeline().to_str().unwrap(),
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+        ])
+        .args([
+            "--dataset",
+            "user_snapshots",
+            "--dataset",
+            "user_snapshot_datasets",
+            "--quiet",
+        ])
         .env("USAGELAKE_TODAY", "2026-12-01")
         .output()
         .unwrap();
@@ -57,7 +76,10 @@ async fn thirty_day_backfill_of_ten_thousand_users() {
     assert!(out.status.success(), "{stderr}");
     for line in stderr.lines() {
         let line = line.trim();
-        if line.starts_with("Elapsed (wall clock)") || line.starts_with("Maximum resident") || line.starts_with("Percent of CPU") {
+        if line.starts_with("Elapsed (wall clock)")
+            || line.starts_with("Maximum resident")
+            || line.starts_with("Percent of CPU")
+        {
             println!("indico 30-day backfill, 10,000 users: {line}");
         }
     }

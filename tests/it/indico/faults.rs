@@ -15,8 +15,18 @@ async fn token_expiry_and_hibernation_are_survived_in_one_run() {
     // Tokens expire mid-paging twice (each time refreshed once), and the platform
     // hibernates on two requests (Retry-After honoured, 0 s to keep the test fast).
     lake.fake.inject(4, Fault::ExpireTokens);
-    lake.fake.inject(9, Fault::Hibernating { retry_after_secs: 0 });
-    lake.fake.inject(10, Fault::Hibernating { retry_after_secs: 0 });
+    lake.fake.inject(
+        9,
+        Fault::Hibernating {
+            retry_after_secs: 0,
+        },
+    );
+    lake.fake.inject(
+        10,
+        Fault::Hibernating {
+            retry_after_secs: 0,
+        },
+    );
     lake.fake.inject(17, Fault::ExpireTokens);
     lake.run_ok("2026-11-06");
     lake.assert_exactly_once_through("2026-11-05");
@@ -29,7 +39,9 @@ async fn token_expiry_and_hibernation_are_survived_in_one_run() {
 async fn failed_reads_archive_nothing_partial_and_the_next_run_completes() {
     let lake = IndicoLake::start(50, 8, "page_size = 8").await;
     let faults = [
-        Fault::GraphqlError { message: "resolver exploded".into() },
+        Fault::GraphqlError {
+            message: "resolver exploded".into(),
+        },
         Fault::RepeatCursor,
         Fault::WrongCount,
     ];
@@ -54,7 +66,12 @@ async fn failed_reads_archive_nothing_partial_and_the_next_run_completes() {
         today += 2;
     }
     // The GraphQL error message reaches the user.
-    let log: Vec<_> = lake.fake.requests().into_iter().filter(|r| r.fault.is_some()).collect();
+    let log: Vec<_> = lake
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.fault.is_some())
+        .collect();
     assert_eq!(log.len(), 3);
 }
 
@@ -63,7 +80,12 @@ async fn a_crash_mid_run_is_completed_by_the_next_run() {
     let lake = IndicoLake::start(40, 8, "").await;
     // Abort right after the 5th snapshot partition is published, before its state.
     for failpoint in ["snapshot_published:5", "before_state:3", "published:1"] {
-        let out = lake.cmd("run", &["--quiet"], "2026-11-08", &[("USAGELAKE_FAILPOINT", failpoint)]);
+        let out = lake.cmd(
+            "run",
+            &["--quiet"],
+            "2026-11-08",
+            &[("USAGELAKE_FAILPOINT", failpoint)],
+        );
         assert!(!out.status.success(), "{failpoint} aborts the run");
     }
     lake.run_ok("2026-11-08");

@@ -23,14 +23,28 @@ async fn python_readers_and_the_audit_query() {
     }
     let (&dataset, _) = counts.iter().max_by_key(|(_, n)| **n).unwrap();
 
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/support/read_indico.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/it/support/read_indico.py"
+    );
     let out = Command::new("python3")
-        .args([script, lake.root().to_str().unwrap(), "ind", &dataset.to_string(), "2026-11-05"])
+        .args([
+            script,
+            lake.root().to_str().unwrap(),
+            "ind",
+            &dataset.to_string(),
+            "2026-11-05",
+        ])
         .output()
         .expect("python3 runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let rows: Vec<serde_json::Value> = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
 
     // Truth: holders of `dataset` at the end of the day, and the latest change that gave
     // them their role on it (none if they had it before the archive's first change).
@@ -52,11 +66,17 @@ async fn python_readers_and_the_audit_query() {
     let got: Vec<(i64, String, Option<i64>)> = rows
         .iter()
         .map(|r| {
-            let at = r[4].as_str().map(|t| chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp());
+            let at = r[4]
+                .as_str()
+                .map(|t| chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp());
             if at.is_some() {
                 assert_eq!(r[3].as_str(), Some(ADMIN_EMAIL));
             }
-            (r[0].as_i64().unwrap(), r[2].as_str().unwrap().to_string(), at)
+            (
+                r[0].as_i64().unwrap(),
+                r[2].as_str().unwrap().to_string(),
+                at,
+            )
         })
         .collect();
     assert!(!want.is_empty());

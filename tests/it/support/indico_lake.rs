@@ -38,7 +38,11 @@ impl IndicoLake {
             fake,
             dir: tempfile::tempdir().unwrap(),
         };
-        std::fs::write(lake.dir.path().join("indico.token"), format!("{API_TOKEN}\n")).unwrap();
+        std::fs::write(
+            lake.dir.path().join("indico.token"),
+            format!("{API_TOKEN}\n"),
+        )
+        .unwrap();
         let text = format!(
             r#"time_zone = "America/New_York"
 
@@ -90,7 +94,10 @@ history_start = "{FIRST_DAY}"
         for file in parquet_files(&self.dataset("user_snapshots")) {
             let date = day(partition_of(&file).strip_prefix("snapshot_date=").unwrap());
             for batch in read_batches(&file) {
-                let ids = batch.column_by_name("id").unwrap().as_primitive::<Int32Type>();
+                let ids = batch
+                    .column_by_name("id")
+                    .unwrap()
+                    .as_primitive::<Int32Type>();
                 days.entry(date).or_default().extend(ids.values().iter());
             }
         }
@@ -102,7 +109,12 @@ history_start = "{FIRST_DAY}"
         let mut ids = BTreeMap::new();
         for file in parquet_files(&self.dataset("user_changelog")) {
             for batch in read_batches(&file) {
-                for id in batch.column_by_name("id").unwrap().as_string::<i32>().iter() {
+                for id in batch
+                    .column_by_name("id")
+                    .unwrap()
+                    .as_string::<i32>()
+                    .iter()
+                {
                     *ids.entry(id.unwrap().to_string()).or_default() += 1;
                 }
             }
@@ -116,7 +128,10 @@ history_start = "{FIRST_DAY}"
         for file in parquet_files(&self.dataset(dataset)) {
             let date = day(partition_of(&file).strip_prefix("snapshot_date=").unwrap());
             let rows: usize = read_batches(&file).iter().map(|b| b.num_rows()).sum();
-            assert!(days.insert(date, rows).is_none(), "two files for {date} in {dataset}");
+            assert!(
+                days.insert(date, rows).is_none(),
+                "two files for {date} in {dataset}"
+            );
         }
         days
     }
@@ -125,11 +140,22 @@ history_start = "{FIRST_DAY}"
     /// truth's rows, and the changelog holds every entry up to `last` once.
     pub fn assert_exactly_once_through(&self, last: &str) {
         let truth = self.fake.truth();
-        let days: Vec<NaiveDate> = day(FIRST_DAY).iter_days().take_while(|d| *d <= day(last)).collect();
+        let days: Vec<NaiveDate> = day(FIRST_DAY)
+            .iter_days()
+            .take_while(|d| *d <= day(last))
+            .collect();
         let snapshots = self.snapshot_ids();
-        assert_eq!(snapshots.keys().copied().collect::<Vec<_>>(), days, "snapshot days");
+        assert_eq!(
+            snapshots.keys().copied().collect::<Vec<_>>(),
+            days,
+            "snapshot days"
+        );
         let summary = self.rows_per_day("user_summary");
-        assert_eq!(summary.keys().copied().collect::<Vec<_>>(), days, "summary days");
+        assert_eq!(
+            summary.keys().copied().collect::<Vec<_>>(),
+            days,
+            "summary days"
+        );
         assert!(summary.values().all(|n| *n == 1), "one summary row a day");
         let flat = self.rows_per_day("user_snapshot_datasets");
         for d in &days {
@@ -137,7 +163,11 @@ history_start = "{FIRST_DAY}"
             let want: Vec<i32> = expected.iter().map(|(u, _)| u.id).collect();
             assert_eq!(snapshots[d], want, "users on {d}");
             let grants: usize = expected.iter().map(|(_, s)| s.datasets.len()).sum();
-            assert_eq!(flat.get(d).copied().unwrap_or(0), grants, "dataset grants on {d}");
+            assert_eq!(
+                flat.get(d).copied().unwrap_or(0),
+                grants,
+                "dataset grants on {d}"
+            );
         }
         let stored = self.changelog_ids();
         let twice: Vec<_> = stored.iter().filter(|(_, n)| **n > 1).collect();
