@@ -88,11 +88,27 @@ async fn a_backfill_fills_days_a_first_run_never_saw_and_plan_shows_them() {
     );
     assert_success(&plan);
     let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
-    let text = plan.to_string();
-    assert!(
-        text.contains("user_snapshots") && text.contains("user_changelog"),
-        "{text}"
+    assert_eq!(plan["shards"].as_array().map(Vec::len), Some(2), "{plan}");
+    // The dry run lists every Indico dataset per day, with what the lake holds.
+    let dry = lake.cmd(
+        "backfill",
+        &[
+            "--from",
+            "2026-11-04",
+            "--to",
+            "2026-11-05",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+        "2026-11-07",
+        &[],
     );
+    assert_success(&dry);
+    let text = String::from_utf8_lossy(&dry.stdout);
+    for dataset in crate::support::indico_lake::DATASETS {
+        assert!(text.contains(dataset), "{dataset} missing in {text}");
+    }
 
     let out = lake.cmd(
         "backfill",

@@ -18,6 +18,7 @@ use super::cli::{assert_success, usagelake};
 use super::lake::{parquet_files, partition_of, read_batches};
 
 pub const FIRST_DAY: &str = "2026-11-01";
+pub use usagelake::sources::indico::DATASETS;
 
 pub fn day(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
