@@ -65,6 +65,9 @@ impl MergeKey for Box<str> {
     }
 }
 
+/// A run's next row as the merge orders it: (time, key), a NULL key first.
+type Head<K> = (i64, Option<K>);
+
 /// One sorted run: a row group being read batch by batch.
 struct Run<K> {
     path: PathBuf,
@@ -118,7 +121,7 @@ impl<K: MergeKey> Run<K> {
     }
 
     /// (time, key), a NULL key first, as `sort_batch` orders rows.
-    fn head(&self) -> (i64, Option<K>) {
+    fn head(&self) -> Head<K> {
         (self.times[self.pos], self.keys[self.pos].clone())
     }
 }
@@ -147,7 +150,7 @@ pub(crate) fn merge_files<K: MergeKey>(
             }
         }
     }
-    let mut heap: BinaryHeap<Reverse<((i64, Option<K>), usize)>> = BinaryHeap::new();
+    let mut heap: BinaryHeap<Reverse<(Head<K>, usize)>> = BinaryHeap::new();
     for (i, run) in runs.iter_mut().enumerate() {
         run.slot = i;
         heap.push(Reverse((run.head(), i)));

@@ -177,7 +177,7 @@ impl SourceConfig {
                 .map(Backfill::Arcgis),
             SourceConfig::Indico(s) => indico::backfill::IndicoBackfill::open(s, ctx)
                 .await?
-                .map(Backfill::Indico),
+                .map(|b| Backfill::Indico(Box::new(b))),
         })
     }
 
@@ -248,7 +248,8 @@ impl SourceConfig {
 pub enum Backfill<'a> {
     Tableau(tableau::backfill::Backfill<'a>),
     Arcgis(arcgis::backfill::HistoryBackfill<'a>),
-    Indico(indico::backfill::IndicoBackfill<'a>),
+    /// Boxed: it holds the connected reader (HTTP client, token).
+    Indico(Box<indico::backfill::IndicoBackfill<'a>>),
 }
 
 impl Backfill<'_> {

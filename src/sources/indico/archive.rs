@@ -26,7 +26,7 @@ use super::datasets::{
 use super::{IndicoError, IndicoReader, IndicoSourceConfig};
 use crate::config::Compression;
 use crate::failpoint;
-use crate::load::state::{DatasetState, SourceState, StateStore};
+use crate::load::state::{SourceState, StateStore};
 use crate::load::{DatasetWriter, LakeLayout, Partitioning, WriteSummary, WriterOptions};
 use crate::progress::Progress;
 use crate::sources::{DatasetSummary, RunContext, RunError};
@@ -356,10 +356,7 @@ impl<'a> IndicoArchive<'a> {
 }
 
 fn mark_archived(state: &mut SourceState, dataset: &str, day: NaiveDate, run_id: &str) {
-    let entry = state
-        .datasets
-        .entry(dataset.to_string())
-        .or_insert_with(DatasetState::default);
+    let entry = state.datasets.entry(dataset.to_string()).or_default();
     entry.last_snapshot_date = Some(day.format("%Y-%m-%d").to_string());
     entry.updated_at = Utc::now().to_rfc3339();
     entry.run_id = run_id.to_string();
