@@ -143,3 +143,26 @@ max_retries = 50
     let unknown = with("page_sise = 10\n");
     assert_eq!(only_problem(&unknown).key, "sources[0].page_sise");
 }
+
+#[test]
+fn shipped_indico_files_parse() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
+    let load = |name: &str| {
+        crate::config::load_pipeline(&dir.join(name)).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let example = load("indico.example.toml");
+    let source = indico(&example, 0);
+    assert_eq!(source.config.base_url(), "https://app.indico.io");
+    assert_eq!(
+        source.config.api_token,
+        SecretRef::Env("INDICO_API_TOKEN".into())
+    );
+    assert_eq!(source.datasets().len(), 5);
+    let demo = load("demo.toml");
+    let source = indico(&demo, 2);
+    assert_eq!(source.name(), "indico_demo");
+    assert_eq!(
+        source.config.history_start,
+        NaiveDate::from_ymd_opt(2026, 11, 1)
+    );
+}
