@@ -119,3 +119,32 @@ async fn a_backfill_fills_days_a_first_run_never_saw_and_plan_shows_them() {
     assert_success(&out);
     lake.assert_exactly_once_through("2026-11-06");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_connect_proves_the_token_and_one_read_per_dataset() {
+    let lake = IndicoLake::start(20, 3, "").await;
+    let ok = lake.cmd("check", &["--connect"], "2026-11-03", &[]);
+    assert_success(&ok);
+    let text = stdout(&ok);
+    for line in [
+        "ind/token: ok",
+        "ind/user_summary: ok",
+        "ind/user_snapshots: ok",
+        "ind/user_changelog: ok",
+    ] {
+        assert!(text.contains(line), "{line} missing in {text}");
+    }
+    std::fs::write(lake.dir.path().join("indico.token"), "not-the-token\n").unwrap();
+    let refused = lake.cmd("check", &["--connect"], "2026-11-03", &[]);
+    assert!(!refused.status.success());
+    let text = format!(
+        "{}{}",
+        stdout(&refused),
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(
+        text.contains("ind/token: PROBLEM") && text.contains("refused"),
+        "{text}"
+    );
+    assert!(!text.contains("not-the-token"), "the token leaked: {text}");
+}
