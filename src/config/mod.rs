@@ -13,7 +13,7 @@ mod secret;
 mod suggest;
 
 pub use error::{ConfigErrors, ConfigProblem};
-pub use secret::{Secret, SecretError, SecretRef};
+pub use secret::{parse_secret_ref, Secret, SecretError, SecretRef};
 pub use suggest::{did_you_mean, quoted_list, KeyHomes};
 
 use std::path::{Path, PathBuf};

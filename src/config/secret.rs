@@ -1,7 +1,9 @@
 //! Secret references and values. A `Secret` never prints its value.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use super::parse::{Problems, Table};
 
 /// Where a secret comes from; the value itself never sits in a pipeline file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +94,53 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")
+    }
+}
+
+/// A credential in a pipeline file: `<what>_env` or `<what>_file`, exactly one (a
+/// missing one is reported); relative files are resolved against `base_dir`. Shared by
+/// every kind with a credential (ArcGIS passwords and secrets, Indico's API token).
+pub fn parse_secret_ref(
+    p: &mut Problems,
+    t: &Table,
+    base_dir: &Path,
+    what: &str,
+    example_var: &str,
+) -> Option<SecretRef> {
+    let env_key = format!("{what}_env");
+    let file_key = format!("{what}_file");
+    let env = t.string(p, &env_key);
+    let file = t.string(p, &file_key);
+    match (t.value(&env_key).is_some(), t.value(&file_key).is_some()) {
+        (true, true) => {
+            let span = t.span(&file_key);
+            let message = format!("set either {env_key} or {file_key}, not both");
+            p.report(span.as_ref(), t.key(&file_key), message, None);
+            None
+        }
+        (false, false) => {
+            let hint = Some(format!("{env_key} = \"{example_var}\", or {file_key} = \"secrets/{what}.txt\" (relative to this file)"));
+            let message = format!("missing {env_key} or {file_key}");
+            p.report(t.header(), t.key(&env_key), message, hint);
+            None
+        }
+        (true, false) => {
+            let var = env?;
+            // A value that cannot be a variable name is most likely the secret itself,
+            // pasted into the wrong key: say so without repeating it.
+            let is_var_name = var.bytes().enumerate().all(|(i, b)| {
+                b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit())
+            });
+            if !is_var_name {
+                let span = t.span(&env_key);
+                let message = format!("must be the name of an environment variable (letters, digits, _), not the {what} itself");
+                let hint = Some(format!("{env_key} = \"{example_var}\""));
+                p.report(span.as_ref(), t.key(&env_key), message, hint);
+                return None;
+            }
+            Some(SecretRef::Env(var.to_owned()))
+        }
+        (false, true) => file.map(|file| SecretRef::File(base_dir.join(file))),
     }
 }
 

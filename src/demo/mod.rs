@@ -1,12 +1,13 @@
-//! `usagelake demo`: the whole nightly job, offline, on a generated Tableau repository
-//! and a fake ArcGIS portal.
+//! `usagelake demo`: the whole nightly job, offline, on a generated Tableau repository,
+//! a fake ArcGIS portal and a fake Indico platform.
 //!
 //! Starts a private PostgreSQL from the installed server binaries, loads
 //! `sql/demo/*.sql` (deterministic data: a second demo adds no rows), starts the
-//! in-process fake ArcGIS portal on 127.0.0.1, runs the bundled `pipelines/demo.toml`
-//! against both and prints what it wrote.
+//! in-process fake ArcGIS portal and fake Indico on 127.0.0.1, runs the bundled
+//! `pipelines/demo.toml` against all three and prints what it wrote.
 
 mod arcgis_demo;
+mod indico_demo;
 mod pipeline_file;
 
 use std::path::{Path, PathBuf};
@@ -45,7 +46,8 @@ pub async fn run(args: &DemoArgs, progress: &Progress, quiet: bool) -> anyhow::R
     // Ctrl-C must still stop the server: race the work against the signal, and let
     // `cluster` drop (which stops it) whichever finishes first.
     let portal = arcgis_demo::DemoPortal::start().await?;
-    let work = demo_run(args, &cluster, &portal, progress, &say);
+    let indico = indico_demo::DemoIndico::start().await?;
+    let work = demo_run(args, &cluster, &portal, &indico, progress, &say);
     let outcome = tokio::select! {
         outcome = work => outcome,
         _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
@@ -74,6 +76,7 @@ async fn demo_run(
     args: &DemoArgs,
     cluster: &PgCluster,
     portal: &arcgis_demo::DemoPortal,
+    indico: &indico_demo::DemoIndico,
     progress: &Progress,
     say: &impl Fn(String),
 ) -> anyhow::Result<RunSummary> {
@@ -107,8 +110,17 @@ async fn demo_run(
         "Started a fake ArcGIS portal at {} (same week, fixed data).",
         portal.url()
     ));
-    let pipeline = demo_pipeline(&args.out, cluster.port(), portal)?;
-    pipeline_file::write(&args.out, DEMO_PIPELINE, cluster.port(), portal.url())?;
+    say(format!(
+        "Started a fake Indico platform at {} (users changing over the same week).",
+        indico.host()
+    ));
+    let pipeline = demo_pipeline(&args.out, cluster.port(), portal, indico)?;
+    let fakes = pipeline_file::Fakes {
+        port: cluster.port(),
+        portal_url: portal.url(),
+        indico_host: indico.host(),
+    };
+    pipeline_file::write(&args.out, DEMO_PIPELINE, &fakes)?;
     let summary = run_pipeline(&pipeline, &RunRequest::default(), progress).await?;
     Ok(summary)
 }
@@ -118,6 +130,7 @@ fn demo_pipeline(
     out: &Path,
     port: u16,
     portal: &arcgis_demo::DemoPortal,
+    indico: &indico_demo::DemoIndico,
 ) -> anyhow::Result<crate::pipeline::Pipeline> {
     let path = PathBuf::from("pipelines/demo.toml");
     let mut pipeline = crate::pipeline::parse_pipeline(DEMO_PIPELINE, &path)?;
@@ -127,6 +140,10 @@ fn demo_pipeline(
             SourceConfig::Tableau(tableau) => tableau,
             SourceConfig::Arcgis(arcgis) => {
                 portal.point(arcgis);
+                continue;
+            }
+            SourceConfig::Indico(source) => {
+                indico.point(source);
                 continue;
             }
         };

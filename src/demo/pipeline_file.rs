@@ -7,9 +7,29 @@ use std::path::Path;
 
 use anyhow::Context;
 
+/// The `host` of the Indico source in `pipelines/demo.toml`.
+const INDICO_PLACEHOLDER: &str = "127.0.0.1:1";
+
+/// Where the demo's servers listen.
+pub struct Fakes<'a> {
+    /// The private PostgreSQL.
+    pub port: u16,
+    /// The fake ArcGIS portal.
+    pub portal_url: &'a str,
+    /// The fake Indico (`127.0.0.1:<port>`).
+    pub indico_host: &'a str,
+}
+
 /// `portal_url`: the demo's fake ArcGIS portal (up while `demo --keep` runs); its
 /// password (a fixed fake, not a secret) goes next to the file as `arcgis-demo.password`.
-pub fn write(out: &Path, demo_pipeline: &str, port: u16, portal_url: &str) -> anyhow::Result<()> {
+/// The Indico source's placeholder host (`127.0.0.1:1`) becomes the fake's, and its
+/// token goes next to the file as `indico-demo.token`.
+pub fn write(out: &Path, demo_pipeline: &str, fakes: &Fakes) -> anyhow::Result<()> {
+    let Fakes {
+        port,
+        portal_url,
+        indico_host,
+    } = fakes;
     let mut text = String::from(
         "# Written by `usagelake demo`: the demo pipeline for this lake. The server is the\n\
          # demo's private PostgreSQL, reachable only while `usagelake demo --keep` runs.\n",
@@ -21,6 +41,10 @@ pub fn write(out: &Path, demo_pipeline: &str, port: u16, portal_url: &str) -> an
             "root" => text.push_str("root = \".\""),
             "port" => text.push_str(&format!("port = {port}")),
             "portal_url" => text.push_str(&format!("portal_url = \"{portal_url}\"")),
+            // Only the Indico placeholder: the Tableau source has a `host` too.
+            "host" if line.contains(INDICO_PLACEHOLDER) => {
+                text.push_str(&format!("host = \"{indico_host}\""))
+            }
             _ => text.push_str(line),
         }
         text.push('\n');
@@ -35,5 +59,8 @@ pub fn write(out: &Path, demo_pipeline: &str, port: u16, portal_url: &str) -> an
         crate::sources::arcgis::fake_portal::ADMIN_PASSWORD,
     )
     .with_context(|| format!("writing {}", password.display()))?;
+    let token = out.join("indico-demo.token");
+    std::fs::write(&token, crate::sources::indico::fake::API_TOKEN)
+        .with_context(|| format!("writing {}", token.display()))?;
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
 }

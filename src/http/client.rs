@@ -73,13 +73,15 @@ pub enum Method {
     /// `application/x-www-form-urlencoded` body; used for credentials so they never sit
     /// in a URL (generateToken is POST-only for that reason, reference §3.1).
     PostForm,
+    /// A JSON body (GraphQL), or none at all (Indico's token exchange).
+    PostJson,
 }
 
 impl Method {
     fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
-            Method::PostForm => "POST",
+            Method::PostForm | Method::PostJson => "POST",
         }
     }
 }
@@ -94,6 +96,8 @@ pub struct ApiRequest {
     secret_params: Vec<(String, Secret)>,
     headers: Vec<(String, String)>,
     secret_headers: Vec<(String, Secret)>,
+    /// For `PostJson`. Never holds a secret: tokens travel in `secret_headers`.
+    json_body: Option<serde_json::Value>,
     context: String,
 }
 
@@ -106,6 +110,7 @@ impl ApiRequest {
             secret_params: Vec::new(),
             headers: Vec::new(),
             secret_headers: Vec::new(),
+            json_body: None,
             context: String::new(),
         }
     }
@@ -116,6 +121,13 @@ impl ApiRequest {
 
     pub fn post_form(url: impl Into<String>) -> Self {
         Self::new(Method::PostForm, url)
+    }
+
+    /// A POST with `body` as JSON, or with no body when `None`.
+    pub fn post_json(url: impl Into<String>, body: Option<serde_json::Value>) -> Self {
+        let mut request = Self::new(Method::PostJson, url);
+        request.json_body = body;
+        request
     }
 
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
@@ -324,6 +336,13 @@ impl ApiClient {
         let builder = match request.method {
             Method::Get => self.http.get(&request.url).query(&params),
             Method::PostForm => self.http.post(&request.url).form(&params),
+            Method::PostJson => {
+                let builder = self.http.post(&request.url).query(&params);
+                match &request.json_body {
+                    Some(body) => builder.json(body),
+                    None => builder,
+                }
+            }
         };
         Ok(builder.headers(headers))
     }

@@ -118,23 +118,39 @@ pub(crate) fn publish_partition(
             is_old,
         });
     }
-    let mut replaced = HashSet::new();
-    if job.replace_existing && !existing.is_empty() {
-        let mut keys = Vec::new();
-        for path in staged {
-            read_keys(path, &job.sort.key_column, &mut keys)?;
-        }
-        replaced.extend(keys);
-    }
+    let is_text_key = job
+        .schema
+        .field_with_name(&job.sort.key_column)
+        .is_ok_and(|f| f.data_type() == &arrow_schema::DataType::Utf8);
     let mut merged_file = StagedParquet::create(out, job.schema.clone(), job.props.clone())?;
-    let merged = merge_files(
-        job.dataset,
-        &inputs,
-        &replaced,
-        job.sort,
-        job.row_group_rows,
-        &mut merged_file,
-    )?;
+    let merged = if is_text_key {
+        // Replacing a changing row is for integer-keyed job tables only (see `writer`).
+        merge_files::<Box<str>>(
+            job.dataset,
+            &inputs,
+            &HashSet::new(),
+            job.sort,
+            job.row_group_rows,
+            &mut merged_file,
+        )?
+    } else {
+        let mut replaced = HashSet::new();
+        if job.replace_existing && !existing.is_empty() {
+            let mut keys = Vec::new();
+            for path in staged {
+                read_keys(path, &job.sort.key_column, &mut keys)?;
+            }
+            replaced.extend(keys);
+        }
+        merge_files::<i64>(
+            job.dataset,
+            &inputs,
+            &replaced,
+            job.sort,
+            job.row_group_rows,
+            &mut merged_file,
+        )?
+    };
     if merged.duplicates > 0 {
         tracing::warn!(partition = %job.partition_dir.display(), duplicates = merged.duplicates,
             "rewrite dropped duplicate keys");

@@ -11,15 +11,24 @@
 //! LRU in `writer.rs`); the per-file ranges (a few bytes per file) live for the
 //! writer's lifetime. Evicting a partition therefore never forgets what was staged:
 //! its closed staged file joins the file list with its key range.
+//!
+//! Text keys (Utf8; Indico's changelog `id` is a string) take a simpler path: no footer
+//! ranges (string statistics may be truncated), every file's key column is read once
+//! into a hash set when the partition opens. The datasets with text keys are small per
+//! day (a changelog day is thousands of rows, not millions), so this costs little.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use arrow_array::{BooleanArray, RecordBatch};
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, BooleanArray, RecordBatch};
+use arrow_schema::DataType;
 
 use super::error::{arrow_err, LoadError};
 use super::generation::{drop_older_events, files_of_generation, generation_of, older_events};
-use super::parquet_io::{append_keys, key_range, read_footer, read_keys, read_keys_where_null};
+use super::parquet_io::{
+    append_keys, key_range, read_footer, read_keys, read_keys_where_null, read_text_keys,
+};
 
 /// A file (published, or staged earlier by this writer) and its key range.
 #[derive(Debug, Clone)]
@@ -74,6 +83,13 @@ impl FreshKeys {
     }
 }
 
+/// Text keys of the partition's files (all read at once) and those accepted since.
+#[derive(Debug, Default)]
+struct TextKeyCache {
+    existing: HashSet<Box<str>>,
+    fresh: HashSet<Box<str>>,
+}
+
 #[derive(Debug)]
 pub(crate) struct PartitionKeys {
     files: Vec<KeyedFile>,
@@ -83,6 +99,7 @@ pub(crate) struct PartitionKeys {
     older_files: Vec<PathBuf>,
     older_events: Option<HashSet<(i64, i64)>>,
     time_column: String,
+    text: Option<TextKeyCache>,
 }
 
 /// Outcome of filtering one incoming batch.
@@ -122,6 +139,7 @@ impl PartitionKeys {
             older_files,
             older_events: None,
             time_column: time_column.to_string(),
+            text: None,
         })
     }
 
@@ -185,6 +203,9 @@ impl PartitionKeys {
                 column: key_column.to_string(),
             });
         }
+        if column.data_type() == &DataType::Utf8 {
+            return self.filter_new_text(dataset, key_column, batch, column.as_ref());
+        }
         let mut keys = Vec::with_capacity(batch.num_rows());
         append_keys(column.as_ref(), &mut keys).ok_or_else(|| LoadError::Schema {
             dataset: dataset.to_string(),
@@ -247,9 +268,60 @@ impl PartitionKeys {
         })
     }
 
+    fn filter_new_text(
+        &mut self,
+        dataset: &str,
+        key_column: &str,
+        batch: &RecordBatch,
+        column: &dyn Array,
+    ) -> Result<Filtered, LoadError> {
+        let cache = match &mut self.text {
+            Some(cache) => cache,
+            None => {
+                let mut cache = TextKeyCache::default();
+                for file in &self.files {
+                    read_text_keys(&file.path, key_column, &mut cache.existing)?;
+                }
+                self.text.insert(cache)
+            }
+        };
+        let keys = column.as_string::<i32>();
+        let keep: Vec<bool> = keys
+            .iter()
+            .map(|k| {
+                let k = k.unwrap_or_default();
+                !cache.existing.contains(k) && cache.fresh.insert(k.into())
+            })
+            .collect();
+        let kept = keep.iter().filter(|k| **k).count();
+        let new_rows = match kept {
+            0 => None,
+            n if n == keep.len() => Some(batch.clone()),
+            _ => Some(
+                arrow_select::filter::filter_record_batch(batch, &BooleanArray::from(keep))
+                    .map_err(arrow_err(dataset))?,
+            ),
+        };
+        Ok(Filtered {
+            new_rows,
+            already_present: (keys.len() - kept) as u64,
+        })
+    }
+
     /// The partition's open staged file was closed: remember it by key range and drop
     /// the in-memory keys (memory stays bounded by the open partitions).
     pub fn close_staged(&mut self, staged: Option<&Path>) {
+        if let Some(text) = self.text.take() {
+            // Text keys have no range: the file is read whole when the partition reopens.
+            if let (Some(path), false) = (staged, text.fresh.is_empty()) {
+                self.files.push(KeyedFile {
+                    path: path.to_path_buf(),
+                    range: (i64::MIN, i64::MAX),
+                    is_published: false,
+                });
+            }
+            return;
+        }
         if let (Some(path), Some(cache)) = (staged, self.cache.as_ref()) {
             if let Some(range) = cache.fresh_range {
                 self.files.push(KeyedFile {

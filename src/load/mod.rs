@@ -137,7 +137,7 @@ impl LakeLayout {
 #[derive(Debug, Clone)]
 pub enum Partitioning {
     /// Append log: `event_date=` the local date of `time_column` in `tz`; rows are
-    /// merged by `key_column` (Int64/Int32) and sorted by (time, key).
+    /// merged by `key_column` (Int64/Int32, or Utf8 for string ids) and sorted by (time, key).
     EventDate {
         time_column: String,
         key_column: String,

@@ -412,6 +412,41 @@ pub(crate) fn read_keys_where_null(
     Ok(())
 }
 
+/// Reads just the text key column of a file into `out` (Utf8 keys, see `merge`).
+pub(crate) fn read_text_keys(
+    path: &Path,
+    key_column: &str,
+    out: &mut std::collections::HashSet<Box<str>>,
+) -> Result<(), LoadError> {
+    let file = File::open(path).at(path)?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).at(path)?;
+    let mask = ProjectionMask::columns(builder.parquet_schema(), [key_column]);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(READ_BATCH_ROWS)
+        .build()
+        .at(path)?;
+    for batch in reader {
+        let batch = batch.map_err(|e| LoadError::Parquet {
+            path: path.to_path_buf(),
+            source: e.into(),
+        })?;
+        let column = batch.column(0);
+        let keys = column
+            .as_any()
+            .downcast_ref::<arrow_array::StringArray>()
+            .ok_or_else(|| LoadError::Schema {
+                dataset: path.display().to_string(),
+                message: format!(
+                    "key column {key_column} is {}, expected Utf8",
+                    column.data_type()
+                ),
+            })?;
+        out.extend(keys.iter().flatten().map(Box::from));
+    }
+    Ok(())
+}
+
 /// A mask of the NULL slots of `array`.
 fn null_mask(array: &dyn Array) -> arrow_array::BooleanArray {
     (0..array.len()).map(|i| Some(array.is_null(i))).collect()

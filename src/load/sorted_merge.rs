@@ -5,15 +5,19 @@
 //! them a few thousand rows at a time keeps memory at (runs × `READ_ROWS` rows) plus one
 //! output chunk, whatever the size of the day, instead of reading the whole partition.
 //! A partition never holds a key twice (merge by key), but the rewrite is the one place
-//! that sees every file, so it enforces it: it remembers each key (8 bytes a row, not
-//! the row itself) and keeps the first occurrence. Rows of a file marked `is_old` whose
-//! key is in `replaced` are dropped: a newer version of that row is in the new rows.
+//! that sees every file, so it enforces it: it remembers each key (8 bytes a row for
+//! integer keys, not the row itself) and keeps the first occurrence. Text keys (Utf8)
+//! take the same path through [`MergeKey`]. Rows of a file marked `is_old` whose key is
+//! in `replaced` are dropped: a newer version of that row is in the new rows.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
+use std::hash::Hash;
 use std::path::{Path, PathBuf};
 
+use arrow_array::cast::AsArray;
 use arrow_array::{Array, RecordBatch, TimestampMicrosecondArray};
+use arrow_schema::DataType;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 
 use super::error::{arrow_err, LoadError};
@@ -26,13 +30,52 @@ const CHUNK_ROWS: usize = 8192;
 /// Raw bytes per output row group, as in the writer (`PARTITION_BUFFER_BYTES`).
 const ROW_GROUP_BYTES: usize = 24 << 20;
 
+/// A key type compaction can merge on: integer ids, or text ids.
+pub(crate) trait MergeKey: Ord + Hash + Clone {
+    /// The column's values, `None` for nulls; `None` overall for a column of another type.
+    fn read(column: &dyn Array) -> Option<Vec<Option<Self>>>;
+}
+
+impl MergeKey for i64 {
+    fn read(column: &dyn Array) -> Option<Vec<Option<i64>>> {
+        let mut values = Vec::with_capacity(column.len());
+        append_keys(column, &mut values)?;
+        Some(if column.null_count() == 0 {
+            values.into_iter().map(Some).collect()
+        } else {
+            let mut non_null = values.into_iter();
+            (0..column.len())
+                .map(|i| column.is_valid(i).then(|| non_null.next()).flatten())
+                .collect()
+        })
+    }
+}
+
+impl MergeKey for Box<str> {
+    fn read(column: &dyn Array) -> Option<Vec<Option<Box<str>>>> {
+        if column.data_type() != &DataType::Utf8 {
+            return None;
+        }
+        Some(
+            column
+                .as_string::<i32>()
+                .iter()
+                .map(|k| k.map(Box::from))
+                .collect(),
+        )
+    }
+}
+
+/// A run's next row as the merge orders it: (time, key), a NULL key first.
+type Head<K> = (i64, Option<K>);
+
 /// One sorted run: a row group being read batch by batch.
-struct Run {
+struct Run<K> {
     path: PathBuf,
     reader: ParquetRecordBatchReader,
     batch: RecordBatch,
     times: Vec<i64>,
-    keys: Vec<Option<i64>>,
+    keys: Vec<Option<K>>,
     pos: usize,
     /// Index of `batch` in the merge's current batch list.
     slot: usize,
@@ -40,7 +83,7 @@ struct Run {
     is_old: bool,
 }
 
-impl Run {
+impl<K: MergeKey> Run<K> {
     /// Reads the next non-empty batch; false at the end of the run.
     fn advance_batch(&mut self, sort: &SortSpec) -> Result<bool, LoadError> {
         for batch in self.reader.by_ref() {
@@ -71,17 +114,8 @@ impl Run {
             let key = batch
                 .column_by_name(&sort.key_column)
                 .ok_or_else(|| schema_err("key column missing".into()))?;
-            let mut values = Vec::with_capacity(key.len());
-            append_keys(key.as_ref(), &mut values)
-                .ok_or_else(|| schema_err("key column is not Int64/Int32".into()))?;
-            self.keys = if key.null_count() == 0 {
-                values.into_iter().map(Some).collect()
-            } else {
-                let mut non_null = values.into_iter();
-                (0..key.len())
-                    .map(|i| key.is_valid(i).then(|| non_null.next()).flatten())
-                    .collect()
-            };
+            self.keys = K::read(key.as_ref())
+                .ok_or_else(|| schema_err("key column is not Int64/Int32/Utf8".into()))?;
             self.batch = batch;
             self.pos = 0;
             return Ok(true);
@@ -89,11 +123,9 @@ impl Run {
         Ok(false)
     }
 
-    fn head(&self) -> (i64, i64) {
-        (
-            self.times[self.pos],
-            self.keys[self.pos].unwrap_or(i64::MIN),
-        )
+    /// (time, key), a NULL key first, as `sort_batch` orders rows.
+    fn head(&self) -> Head<K> {
+        (self.times[self.pos], self.keys[self.pos].clone())
     }
 }
 
@@ -115,16 +147,16 @@ pub(crate) struct MergeInput {
 
 /// Merges the row groups of `files` into `out` in (time, key) order, dropping repeated
 /// keys and old rows whose key is in `replaced`, with row groups of at most
-/// `row_group_rows` rows.
-pub(crate) fn merge_files(
+/// `row_group_rows` rows. `K` is the key's type.
+pub(crate) fn merge_files<K: MergeKey>(
     dataset: &str,
     files: &[MergeInput],
-    replaced: &HashSet<i64>,
+    replaced: &HashSet<K>,
     sort: &SortSpec,
     row_group_rows: usize,
     out: &mut StagedParquet,
 ) -> Result<Merged, LoadError> {
-    let mut runs = Vec::new();
+    let mut runs: Vec<Run<K>> = Vec::new();
     for file in files {
         for rg in 0..file.row_groups {
             let mut run = open_run(&file.path, rg, file.is_old)?;
@@ -133,7 +165,7 @@ pub(crate) fn merge_files(
             }
         }
     }
-    let mut heap: BinaryHeap<Reverse<((i64, i64), usize)>> = BinaryHeap::new();
+    let mut heap: BinaryHeap<Reverse<(Head<K>, usize)>> = BinaryHeap::new();
     for (i, run) in runs.iter_mut().enumerate() {
         run.slot = i;
         heap.push(Reverse((run.head(), i)));
@@ -145,8 +177,8 @@ pub(crate) fn merge_files(
     let (mut group_rows, mut group_bytes) = (0usize, 0usize);
     while let Some(Reverse((_, i))) = heap.pop() {
         let run = &mut runs[i];
-        let key = run.keys[run.pos];
-        if run.is_old && key.is_some_and(|k| replaced.contains(&k)) {
+        let key = run.keys[run.pos].clone();
+        if run.is_old && key.as_ref().is_some_and(|k| replaced.contains(k)) {
             superseded += 1;
         } else if key.is_none_or(|k| seen.insert(k)) {
             picks.push((run.slot, run.pos));
@@ -194,7 +226,7 @@ pub(crate) fn merge_files(
     })
 }
 
-fn open_run(path: &Path, row_group: usize, is_old: bool) -> Result<Run, LoadError> {
+fn open_run<K>(path: &Path, row_group: usize, is_old: bool) -> Result<Run<K>, LoadError> {
     Ok(Run {
         path: path.to_path_buf(),
         reader: read_row_group(path, row_group, READ_ROWS)?,

@@ -293,9 +293,9 @@ fn check_event_schema(
         Err(_) => return Err(format!("time column {time_column} is missing")),
     }
     match schema.field_with_name(key_column).map(|f| f.data_type()) {
-        Ok(DataType::Int64 | DataType::Int32) => Ok(()),
+        Ok(DataType::Int64 | DataType::Int32 | DataType::Utf8) => Ok(()),
         Ok(other) => Err(format!(
-            "key column {key_column} is {other}, expected Int64 or Int32"
+            "key column {key_column} is {other}, expected Int64, Int32 or Utf8"
         )),
         Err(_) => Err(format!("key column {key_column} is missing")),
     }

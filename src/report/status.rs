@@ -31,6 +31,7 @@ impl Status {
             d.purged.is_some()
                 || d.key_restart.is_some()
                 || d.lost_span.is_some()
+                || !d.missing_days.is_empty()
                 || (!ignore_empty_days && !d.empty_days.is_empty())
         })
     }
@@ -98,6 +99,13 @@ impl Status {
                     problems.push(format!("GAP {name}: {}", span.describe()));
                 }
                 notes.extend(d.notes.iter().map(|n| format!("note {name}: {n}")));
+                if !d.missing_days.is_empty() {
+                    problems.push(format!(
+                        "GAP {name}: {} day(s) not archived: {}",
+                        d.missing_days.len(),
+                        d.missing_days.join(", ")
+                    ));
+                }
                 if !d.empty_days.is_empty() {
                     problems.push(format!(
                         "GAP {name}: no rows on {} day(s) between days with rows: {}",

@@ -24,6 +24,7 @@
 
 pub mod arcgis;
 mod error;
+pub mod indico;
 pub mod pg_tables;
 pub mod plan;
 pub mod status;
@@ -46,7 +47,11 @@ use plan::DayPlan;
 use status::SourceStatus;
 
 /// Every source kind's pipeline-file section: one line per kind.
-pub const KINDS: &[SourceKind<SourceConfig>] = &[tableau::config::KIND, arcgis::config::KIND];
+pub const KINDS: &[SourceKind<SourceConfig>] = &[
+    tableau::config::KIND,
+    arcgis::config::KIND,
+    indico::config::KIND,
+];
 
 /// One `[[sources]]` entry of a pipeline file, validated.
 #[derive(Debug, Clone)]
@@ -55,6 +60,8 @@ pub enum SourceConfig {
     Tableau(Box<tableau::config::TableauSource>),
     /// Boxed: far larger than the other variants (filters, fields, HTTP options).
     Arcgis(Box<arcgis::config::ArcgisSource>),
+    /// Boxed: filters and HTTP options.
+    Indico(Box<indico::config::IndicoSource>),
 }
 
 /// What every source needs to read into the lake, whatever the command.
@@ -86,6 +93,7 @@ impl SourceConfig {
         match self {
             SourceConfig::Tableau(s) => &s.name,
             SourceConfig::Arcgis(s) => s.name(),
+            SourceConfig::Indico(s) => s.name(),
         }
     }
 
@@ -94,6 +102,7 @@ impl SourceConfig {
         match self {
             SourceConfig::Tableau(_) => "tableau",
             SourceConfig::Arcgis(_) => "arcgis",
+            SourceConfig::Indico(_) => "indico",
         }
     }
 
@@ -102,6 +111,7 @@ impl SourceConfig {
         match self {
             SourceConfig::Tableau(s) => s.datasets(),
             SourceConfig::Arcgis(s) => s.datasets(),
+            SourceConfig::Indico(s) => s.datasets(),
         }
     }
 
@@ -119,6 +129,7 @@ impl SourceConfig {
         match self {
             SourceConfig::Tableau(s) => tableau::run::run(s, ctx).await,
             SourceConfig::Arcgis(s) => arcgis::run(s, ctx).await,
+            SourceConfig::Indico(s) => indico::run(s, ctx).await,
         }
     }
 
@@ -129,7 +140,9 @@ impl SourceConfig {
             // Every source of this kind, even with no event dataset selected: the checkpoint
             // ids of interrupted backfills depend on this list.
             SourceConfig::Tableau(_) => true,
-            SourceConfig::Arcgis(_) => !self.selected_datasets(requested).is_empty(),
+            SourceConfig::Arcgis(_) | SourceConfig::Indico(_) => {
+                !self.selected_datasets(requested).is_empty()
+            }
         }
     }
 
@@ -140,6 +153,7 @@ impl SourceConfig {
         match self {
             SourceConfig::Tableau(_) => 0,
             SourceConfig::Arcgis(_) => 1,
+            SourceConfig::Indico(_) => 2,
         }
     }
 
@@ -156,6 +170,9 @@ impl SourceConfig {
             SourceConfig::Arcgis(s) => arcgis::backfill::HistoryBackfill::open(s, ctx)
                 .await?
                 .map(Backfill::Arcgis),
+            SourceConfig::Indico(s) => indico::backfill::IndicoBackfill::open(s, ctx)
+                .await?
+                .map(|b| Backfill::Indico(Box::new(b))),
         })
     }
 
@@ -164,6 +181,8 @@ impl SourceConfig {
         match self {
             SourceConfig::Tableau(_) => Vec::new(),
             SourceConfig::Arcgis(s) => arcgis::backfill::skipped_summaries(s, requested),
+            // Every Indico dataset is re-read by day.
+            SourceConfig::Indico(_) => Vec::new(),
         }
     }
 
@@ -178,7 +197,7 @@ impl SourceConfig {
             SourceConfig::Tableau(s) => {
                 tableau::backfill::rebuild_backfilled(s, ctx, range, datasets)
             }
-            SourceConfig::Arcgis(_) => Ok(None),
+            SourceConfig::Arcgis(_) | SourceConfig::Indico(_) => Ok(None),
         }
     }
 
@@ -192,6 +211,7 @@ impl SourceConfig {
         match self {
             SourceConfig::Tableau(s) => tableau::backfill::plan_days(s, ctx, days, plans).await,
             SourceConfig::Arcgis(s) => arcgis::backfill::plan_days(s, ctx, days, plans).await,
+            SourceConfig::Indico(s) => indico::backfill::plan_days(s, ctx, days, plans),
         }
     }
 
@@ -204,6 +224,7 @@ impl SourceConfig {
         match self {
             SourceConfig::Tableau(s) => tableau::status::status(s, ctx, now_us).await,
             SourceConfig::Arcgis(s) => arcgis::status::status(s, ctx, now_us).await,
+            SourceConfig::Indico(s) => indico::status::status(s, ctx, now_us),
         }
     }
 
@@ -213,6 +234,7 @@ impl SourceConfig {
         match self {
             SourceConfig::Tableau(s) => tableau::check::check_connect(s, quiet).await,
             SourceConfig::Arcgis(s) => Ok(arcgis::check_connect(s, quiet).await),
+            SourceConfig::Indico(s) => Ok(indico::check_connect(s, quiet).await),
         }
     }
 }
@@ -221,6 +243,8 @@ impl SourceConfig {
 pub enum Backfill<'a> {
     Tableau(tableau::backfill::Backfill<'a>),
     Arcgis(arcgis::backfill::HistoryBackfill<'a>),
+    /// Boxed: it holds the connected reader (HTTP client, token).
+    Indico(Box<indico::backfill::IndicoBackfill<'a>>),
 }
 
 impl Backfill<'_> {
@@ -235,6 +259,7 @@ impl Backfill<'_> {
         match self {
             Backfill::Tableau(b) => b.day(ctx, day).await,
             Backfill::Arcgis(b) => b.day(ctx, day).await.map(|d| vec![d]),
+            Backfill::Indico(b) => b.day(ctx, day).await,
         }
     }
 }

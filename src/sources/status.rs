@@ -49,6 +49,9 @@ pub struct DatasetStatus {
     pub notes: Vec<String>,
     /// Event days with no partition between days that have one.
     pub empty_days: Vec<String>,
+    /// Days the source defines that the lake must hold and does not (Indico: complete
+    /// UTC days not archived). Always a gap, unlike `empty_days` (a quiet day).
+    pub missing_days: Vec<String>,
 }
 
 /// A time span the source no longer provides and the lake does not hold.
@@ -123,6 +126,7 @@ pub fn lake_status(
         } else {
             Vec::new()
         },
+        missing_days: Vec::new(),
     }
 }
 

@@ -18,6 +18,7 @@ mod crash;
 mod merge;
 mod perf;
 mod readers;
+mod text_keys;
 
 const DAY1: &str = "2026-03-08";
 const DAY2: &str = "2026-03-09";

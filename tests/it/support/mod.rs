@@ -1,6 +1,7 @@
 //! Fixtures shared by the integration tests.
 
 pub mod cli;
+pub mod indico_lake;
 pub mod lake;
 pub mod pg;
 pub mod portal_lake;

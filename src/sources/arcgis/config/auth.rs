@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::config::parse::{Problems, Table};
-use crate::config::SecretRef;
+use crate::config::parse_secret_ref;
 use crate::sources::arcgis::api::ArcgisAuth;
 
 pub const DEFAULT_TOKEN_EXPIRATION_MINUTES: u32 = 60;
@@ -79,7 +79,7 @@ pub(super) fn auth(
         [(method, _)] => match method {
             0 => user_password(p, t, base_dir, portal_url),
             1 => app_client(p, t, base_dir),
-            _ => secret(p, t, base_dir, "token", "ARCGIS_TOKEN")
+            _ => parse_secret_ref(p, t, base_dir, "token", "ARCGIS_TOKEN")
                 .map(|token| ArcgisAuth::Token { token }),
         },
         [(first, _), rest @ ..] => {
@@ -103,7 +103,7 @@ fn user_password(
     portal_url: Option<&str>,
 ) -> Option<ArcgisAuth> {
     let username = t.required_string(p, "username");
-    let password = secret(p, t, base_dir, "password", "ARCGIS_PASSWORD");
+    let password = parse_secret_ref(p, t, base_dir, "password", "ARCGIS_PASSWORD");
     let expiration = t.integer(
         p,
         "token_expiration_minutes",
@@ -122,54 +122,9 @@ fn user_password(
 
 fn app_client(p: &mut Problems, t: &Table, base_dir: &Path) -> Option<ArcgisAuth> {
     let client_id = t.required_string(p, "client_id");
-    let client_secret = secret(p, t, base_dir, "client_secret", "ARCGIS_CLIENT_SECRET");
+    let client_secret = parse_secret_ref(p, t, base_dir, "client_secret", "ARCGIS_CLIENT_SECRET");
     Some(ArcgisAuth::ClientCredentials {
         client_id: client_id?.to_owned(),
         client_secret: client_secret?,
     })
-}
-
-/// `<what>_env` or `<what>_file`, exactly one; a missing one is reported.
-fn secret(
-    p: &mut Problems,
-    t: &Table,
-    base_dir: &Path,
-    what: &str,
-    example_var: &str,
-) -> Option<SecretRef> {
-    let env_key = format!("{what}_env");
-    let file_key = format!("{what}_file");
-    let env = t.string(p, &env_key);
-    let file = t.string(p, &file_key);
-    match (t.value(&env_key).is_some(), t.value(&file_key).is_some()) {
-        (true, true) => {
-            let span = t.span(&file_key);
-            let message = format!("set either {env_key} or {file_key}, not both");
-            p.report(span.as_ref(), t.key(&file_key), message, None);
-            None
-        }
-        (false, false) => {
-            let hint = Some(format!("{env_key} = \"{example_var}\", or {file_key} = \"secrets/arcgis.{what}\" (relative to this file)"));
-            let message = format!("missing {env_key} or {file_key}");
-            p.report(t.header(), t.key(&env_key), message, hint);
-            None
-        }
-        (true, false) => {
-            let var = env?;
-            // A value that cannot be a variable name is most likely the secret itself,
-            // pasted into the wrong key: say so without repeating it.
-            let is_var_name = var.bytes().enumerate().all(|(i, b)| {
-                b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit())
-            });
-            if !is_var_name {
-                let span = t.span(&env_key);
-                let message = format!("must be the name of an environment variable (letters, digits, _), not the {what} itself");
-                let hint = Some(format!("{env_key} = \"{example_var}\""));
-                p.report(span.as_ref(), t.key(&env_key), message, hint);
-                return None;
-            }
-            Some(SecretRef::Env(var.to_owned()))
-        }
-        (false, true) => file.map(|file| SecretRef::File(base_dir.join(file))),
-    }
 }
