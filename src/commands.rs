@@ -40,6 +40,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Status(args) => return crate::ops::status_command(&args).await,
             Command::Backfill(args) => crate::ops::backfill_command(&args, &progress, quiet).await,
             Command::Plan(args) => crate::ops::plan_command(&args).await,
+            // Reads Parquet on threads of its own: off the async runtime.
+            Command::Report(command) => {
+                tokio::task::spawn_blocking(move || crate::report::usage::run(&command))
+                    .await
+                    .context("the report thread panicked")?
+            }
             // Synchronous (subprocesses and psql): off the async workers.
             Command::Bench(args) => {
                 tokio::task::spawn_blocking(move || crate::bench::run(&args, quiet))
@@ -56,6 +62,9 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
     let is_usage = error.chain().any(|cause| {
         cause.is::<ConfigErrors>()
             || cause.is::<UsageError>()
+            || cause
+                .downcast_ref::<crate::report::usage::ReportError>()
+                .is_some_and(crate::report::usage::ReportError::is_usage_error)
             || cause
                 .downcast_ref::<RunError>()
                 .is_some_and(RunError::is_usage_error)

@@ -18,6 +18,7 @@ mod tableau;
 pub use arcgis::{ArcgisPlatform, ArcgisSource, DEFAULT_HISTORY_DAYS};
 pub use error::{ConfigErrors, ConfigProblem};
 pub use secret::{Secret, SecretError, SecretRef};
+pub(crate) use suggest::did_you_mean;
 pub use tableau::{
     TableauSource, DEFAULT_BATCH_ROWS, DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_LOOKBACK_MINUTES,
     DEFAULT_SSLMODE, DEFAULT_TABLEAU_DATABASE, DEFAULT_TABLEAU_PORT, DEFAULT_TABLEAU_USER,

@@ -20,7 +20,7 @@ pub(super) fn misplaced(name: &str, path: &str) -> Option<String> {
 
 /// "did you mean" for near misses: an edit distance of at most 2, and less than the
 /// word's length so that short keys do not match everything.
-pub(super) fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
+pub(crate) fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
     candidates
         .iter()
         .map(|candidate| (edit_distance(word, candidate), *candidate))

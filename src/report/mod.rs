@@ -3,3 +3,4 @@
 pub mod arcgis_status;
 pub mod ledger_read;
 pub mod status;
+pub mod usage;

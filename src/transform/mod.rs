@@ -27,4 +27,5 @@ pub use enrich::enriched_schema;
 pub use error::TransformError;
 pub use rebuild::{rebuild, RebuildRequest, TransformSummary};
 pub use report::{ResolutionReport, UnresolvedValue};
+pub use seeds::{logins_schema, usage_daily_schema};
 pub use snapshots::snapshot_in_force;

@@ -11,6 +11,8 @@ mod demo;
 mod enrich;
 mod ops;
 mod pgcluster;
+mod report_page;
+mod reports;
 mod support;
 mod tableau_run;
 mod types;

@@ -4,6 +4,7 @@ pub mod cli;
 pub mod lake;
 pub mod pg;
 pub mod portal_lake;
+pub mod report_lake;
 pub mod wait;
 
 #[allow(unused_imports)]
