@@ -218,6 +218,14 @@ fn snapshot_batches(
     }
 }
 
+/// A `system_users` row: the person behind site memberships.
+struct SystemUser {
+    name: String,
+    friendly_name: Option<String>,
+    email: Option<String>,
+    admin_level: Option<i32>,
+}
+
 /// Tableau site memberships (`users`) with their names, site and site role.
 pub fn tableau_accounts(
     lake: &Lake,
@@ -225,8 +233,7 @@ pub fn tableau_accounts(
     as_of: NaiveDate,
 ) -> Result<Vec<Account>, ReportError> {
     lake.require(source, "users", " — snapshots are taken by `usagelake run`")?;
-    let mut people: HashMap<i32, (String, Option<String>, Option<String>, Option<i32>)> =
-        HashMap::new();
+    let mut people: HashMap<i32, SystemUser> = HashMap::new();
     for b in snapshot_batches(
         lake,
         source,
@@ -241,12 +248,12 @@ pub fn tableau_accounts(
             if let (Some(id), Some(name)) = (get(id, row), get(name, row)) {
                 people.insert(
                     id,
-                    (
-                        name.to_string(),
-                        get(friendly, row).map(str::to_string),
-                        get(email, row).map(str::to_string),
-                        get(admin, row),
-                    ),
+                    SystemUser {
+                        name: name.to_string(),
+                        friendly_name: get(friendly, row).map(str::to_string),
+                        email: get(email, row).map(str::to_string),
+                        admin_level: get(admin, row),
+                    },
                 );
             }
         }
@@ -280,12 +287,12 @@ pub fn tableau_accounts(
             let role_id = get(role, row);
             accounts.push(Account {
                 site: get(site, row).map(|s| sites.get(&s).cloned().unwrap_or(s.to_string())),
-                user: person.map_or_else(|| format!("user {user_id}"), |p| p.0.clone()),
-                full_name: person.and_then(|p| p.1.clone()),
-                email: person.and_then(|p| p.2.clone()),
+                user: person.map_or_else(|| format!("user {user_id}"), |p| p.name.clone()),
+                full_name: person.and_then(|p| p.friendly_name.clone()),
+                email: person.and_then(|p| p.email.clone()),
                 license: role_id.map(|r| roles.get(&r).cloned().unwrap_or(r.to_string())),
                 role: person
-                    .and_then(|p| p.3)
+                    .and_then(|p| p.admin_level)
                     .filter(|level| *level >= 10)
                     .map(|_| "server admin".to_string()),
                 last_login_us: get(login_at, row),

@@ -24,7 +24,8 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 
 use super::ReportError;
-use crate::config::{Pipeline, Source};
+use crate::config::Pipeline;
+use crate::sources::SourceConfig;
 
 const READ_BATCH_ROWS: usize = 64 * 1024;
 
@@ -73,8 +74,8 @@ impl Lake {
             .map(|s| LakeSource {
                 name: s.name().to_string(),
                 platform: match s {
-                    Source::Tableau(_) => Platform::Tableau,
-                    Source::Arcgis(_) => Platform::Arcgis,
+                    SourceConfig::Tableau(_) => Platform::Tableau,
+                    SourceConfig::Arcgis(_) => Platform::Arcgis,
                 },
             })
             .collect();
@@ -189,7 +190,7 @@ impl Lake {
     ) -> Result<Option<Partition>, ReportError> {
         let all = self.partitions(source, dataset, "snapshot_date")?;
         let dates: Vec<NaiveDate> = all.iter().map(|p| p.date).collect();
-        let chosen = crate::transform::snapshot_in_force(&dates, date);
+        let chosen = crate::sources::tableau::enrich::snapshot_in_force(&dates, date);
         Ok(all.into_iter().find(|p| Some(p.date) == chosen))
     }
 

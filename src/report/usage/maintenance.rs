@@ -216,7 +216,7 @@ pub fn quietest(slots: &[HashSet<i64>], hours: u32, count: usize) -> Vec<(usize,
         })
         .collect();
     windows.sort_by_key(|&(start, users)| (users, start));
-    let mut taken = vec![false; HOURS_PER_WEEK];
+    let mut taken = [false; HOURS_PER_WEEK];
     let mut chosen = Vec::new();
     for (start, users) in windows {
         if chosen.len() == count {

@@ -114,7 +114,7 @@ pub fn write(
 }
 
 fn spec_schema(dataset: &str) -> SchemaRef {
-    let spec = usagelake::extract::tableau::table_spec(dataset, false).unwrap();
+    let spec = usagelake::sources::tableau::tables::table_spec(dataset, false).unwrap();
     Arc::new(Schema::new(
         spec.columns
             .iter()
@@ -384,9 +384,10 @@ fn tableau(root: &Path) {
         &views,
     );
 
-    let enriched = usagelake::transform::enriched_schema(&spec_schema("http_requests"));
-    let logins_schema = usagelake::transform::logins_schema();
-    let usage_schema = usagelake::transform::usage_daily_schema();
+    let enriched =
+        usagelake::sources::tableau::enrich::enriched_schema(&spec_schema("http_requests"));
+    let logins_schema = usagelake::sources::tableau::enrich::logins_schema();
+    let usage_schema = usagelake::sources::tableau::enrich::usage_daily_schema();
     for i in 0..DAYS {
         let day = first + Duration::days(i);
         let partition = format!("event_date={}", day_name(day));
@@ -524,7 +525,7 @@ fn tableau(root: &Path) {
 }
 
 fn arcgis(root: &Path) {
-    use usagelake::extract::arcgis::{
+    use usagelake::sources::arcgis::api::{
         history_schema, logins_schema, users_schema, DEFAULT_USER_FIELDS,
     };
     let mut rng = Lcg(11);
