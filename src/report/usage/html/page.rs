@@ -193,6 +193,9 @@ fn table(out: &mut String, section: &Section, limit: Option<usize>) {
         out.push_str("</tr>");
     }
     out.push_str("</tbody></table></div>");
+    if section.rows.is_empty() {
+        out.push_str(r#"<p class="note">None in this range.</p>"#);
+    }
 }
 
 fn missing(out: &mut String, why: &str) {
