@@ -364,3 +364,93 @@ impl ArrayValue for BooleanArray {
         self.value(row)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, day).unwrap()
+    }
+
+    fn lake_with(folders: &[(&str, &[&str])]) -> (tempfile::TempDir, Lake) {
+        let dir = tempfile::tempdir().unwrap();
+        for (folder, files) in folders {
+            let path = dir.path().join("src/ds").join(folder);
+            std::fs::create_dir_all(&path).unwrap();
+            for file in *files {
+                std::fs::write(path.join(file), b"").unwrap();
+            }
+        }
+        let lake = Lake {
+            root: dir.path().to_path_buf(),
+            tz: chrono_tz::UTC,
+            sources: vec![LakeSource {
+                name: "src".into(),
+                platform: Platform::Tableau,
+            }],
+        };
+        (dir, lake)
+    }
+
+    #[test]
+    fn partitions_are_pruned_by_folder_name_and_hidden_files_skipped() {
+        let (_dir, lake) = lake_with(&[
+            ("event_date=2026-11-01", &["part-0.parquet"]),
+            (
+                "event_date=2026-11-02",
+                &["part-0.parquet", ".part-1.parquet", "_tmp.parquet"],
+            ),
+            ("event_date=2026-11-03", &["part-0.parquet.staged"]),
+            ("event_date=2026-11-04", &["b.parquet", "a.parquet"]),
+            ("event_date=garbage", &["part-0.parquet"]),
+            ("_usagelake", &["x.parquet"]),
+        ]);
+        let found = lake.event_partitions("src", "ds", d(2), d(30)).unwrap();
+        let dates: Vec<NaiveDate> = found.iter().map(|p| p.date).collect();
+        assert_eq!(dates, [d(2), d(4)], "11-03 has no data file");
+        assert_eq!(found[0].files.len(), 1);
+        let names: Vec<_> = found[1]
+            .files
+            .iter()
+            .map(|f| f.file_name().unwrap())
+            .collect();
+        assert_eq!(names, ["a.parquet", "b.parquet"]);
+        assert!(lake
+            .event_partitions("src", "missing", d(1), d(30))
+            .unwrap()
+            .is_empty());
+        assert_eq!(lake.held_span("src", "ds"), Some((d(1), d(4))));
+    }
+
+    #[test]
+    fn the_snapshot_in_force_is_the_latest_on_or_before_else_the_first() {
+        let (_dir, lake) = lake_with(&[
+            ("snapshot_date=2026-11-03", &["part-0.parquet"]),
+            ("snapshot_date=2026-11-07", &["part-0.parquet"]),
+        ]);
+        let date = |day| {
+            lake.snapshot_in_force("src", "ds", d(day))
+                .unwrap()
+                .map(|p| p.date)
+        };
+        assert_eq!(date(1), Some(d(3)));
+        assert_eq!(date(6), Some(d(3)));
+        assert_eq!(date(30), Some(d(7)));
+    }
+
+    #[test]
+    fn par_map_keeps_item_order_and_the_first_error() {
+        let items: Vec<u32> = (0..50).collect();
+        let doubled = par_map(&items, |i| Ok(i * 2)).unwrap();
+        assert_eq!(doubled, (0..50).map(|i| i * 2).collect::<Vec<_>>());
+        let failed = par_map(&items, |i| {
+            if *i == 7 {
+                Err(ReportError::BadArgument("seven".into()))
+            } else {
+                Ok(*i)
+            }
+        });
+        assert!(matches!(failed, Err(ReportError::BadArgument(m)) if m == "seven"));
+    }
+}
