@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::cli::{CheckArgs, Cli, Command, LogFormat, RunArgs};
-use crate::config::{self, ConfigErrors};
+use crate::config::ConfigErrors;
 use crate::days::DateRange;
-use crate::pipeline::{run_pipeline, RunRequest};
+use crate::pipeline::{load_pipeline, run_pipeline, RunRequest};
 use crate::progress::Progress;
 use crate::sources::RunError;
 
@@ -78,7 +78,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
 }
 
 async fn run_command(args: &RunArgs, progress: &Progress, quiet: bool) -> anyhow::Result<()> {
-    let pipeline = config::load_pipeline(&args.pipeline)?;
+    let pipeline = load_pipeline(&args.pipeline)?;
     match (args.from, args.to) {
         (Some(from), Some(to)) if from > to => {
             return Err(UsageError(format!("--from {from} is after --to {to}")).into())
@@ -102,7 +102,7 @@ async fn run_command(args: &RunArgs, progress: &Progress, quiet: bool) -> anyhow
 }
 
 async fn check_command(args: &CheckArgs, quiet: bool) -> anyhow::Result<()> {
-    let pipeline = config::load_pipeline(&args.pipeline)?;
+    let pipeline = load_pipeline(&args.pipeline)?;
     if !quiet {
         println!(
             "{}: valid ({} source(s))",

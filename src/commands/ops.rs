@@ -9,10 +9,10 @@ use serde::Serialize;
 
 use super::UsageError;
 use crate::cli::{BackfillArgs, PlanArgs, ReportFormat, StatusArgs};
-use crate::config::{self, Pipeline};
 use crate::days::DateRange;
 use crate::pipeline::backfill::{backfill, BackfillRequest};
 use crate::pipeline::plan::{plan_days, split_shards};
+use crate::pipeline::{load_pipeline, Pipeline};
 use crate::progress::Progress;
 use crate::sources::plan::{Availability, DayPlan};
 
@@ -20,7 +20,7 @@ use crate::sources::plan::{Availability, DayPlan};
 pub const EXIT_GAP: u8 = 3;
 
 pub async fn status_command(args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    let pipeline = config::load_pipeline(&args.pipeline)?;
+    let pipeline = load_pipeline(&args.pipeline)?;
     let status = crate::report::status::status(&pipeline).await?;
     match args.format {
         ReportFormat::Table => emit(&status.to_table()),
@@ -49,7 +49,7 @@ pub async fn backfill_command(
     progress: &Progress,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    let pipeline = config::load_pipeline(&args.pipeline)?;
+    let pipeline = load_pipeline(&args.pipeline)?;
     let range = date_range(args.from, args.to)?;
     if !args.dry_run {
         let request = BackfillRequest {
@@ -192,7 +192,7 @@ struct ShardPlan {
 }
 
 pub async fn plan_command(args: &PlanArgs) -> anyhow::Result<()> {
-    let pipeline = config::load_pipeline(&args.pipeline)?;
+    let pipeline = load_pipeline(&args.pipeline)?;
     let range = date_range(args.from, args.to)?;
     let days = plan_days(&pipeline, range, &args.datasets).await?;
     let dates = range.days();

@@ -1,66 +1,44 @@
-//! Pipeline files: the typed model every other stage reads.
+//! Pipeline-file helpers shared by the document and every source kind's section:
+//! typed reads that collect every problem with file, line, key and a hint (`parse`),
+//! "did you mean" suggestions, secret references (env var or file, never values), and
+//! the small value types several stages share (`Output`, `Compression`, `SslMode`).
 //!
-//! [`parse_pipeline`] turns TOML text into a [`Pipeline`] or a [`ConfigErrors`] listing
-//! every problem with file, line and key. Secrets are references (env var or file),
-//! never values. Each source kind owns its keys in its own folder
-//! (`sources/<kind>/config.rs`) and is listed in `sources::KINDS`; this module holds the
-//! document's shared keys and the helpers every kind parses with.
+//! The document itself (`Pipeline`, top-level keys, `[output]`, `[[sources]]`) is
+//! `pipeline::file`; each kind's section is `sources/<kind>/config.rs`.
 
 pub mod datasets;
-mod document;
 mod error;
 pub mod parse;
 mod secret;
 mod suggest;
 
-pub use document::{ForbiddenKey, SourceKind};
 pub use error::{ConfigErrors, ConfigProblem};
 pub use secret::{Secret, SecretError, SecretRef};
-pub use suggest::{did_you_mean, quoted_list};
+pub use suggest::{did_you_mean, quoted_list, KeyHomes};
 
 use std::path::{Path, PathBuf};
 
-use crate::sources::SourceConfig;
+use parse::{Problems, Table};
 
-pub const DEFAULT_TIME_ZONE: chrono_tz::Tz = chrono_tz::UTC;
-pub const DEFAULT_COMPRESSION: Compression = Compression::Snappy;
-pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
-pub const DEFAULT_ROW_GROUP_ROWS: usize = 1_048_576;
-/// Smaller row groups make Parquet metadata dominate the file.
-pub const MIN_ROW_GROUP_ROWS: usize = 1024;
-
-/// Reads and validates a pipeline file. An unreadable file is a [`ConfigErrors`] with
-/// one problem, so callers handle every config failure the same way (exit code 2).
-pub fn load_pipeline(path: &Path) -> Result<Pipeline, ConfigErrors> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse_pipeline(&text, path),
-        Err(error) => Err(ConfigErrors {
-            problems: vec![ConfigProblem {
-                file: path.to_path_buf(),
-                line: 0,
-                key: String::new(),
-                message: format!("cannot read pipeline file: {error}"),
-                hint: None,
-            }],
-        }),
-    }
+/// A key a kind refuses on purpose, with the reason (e.g. an inline password).
+pub struct ForbiddenKey {
+    pub key: &'static str,
+    pub message: &'static str,
+    pub hint: Option<&'static str>,
 }
 
-/// Validates pipeline text. `path` is used for messages and to resolve relative
-/// `output.root` and `password_file` against the file's directory.
-pub fn parse_pipeline(text: &str, path: &Path) -> Result<Pipeline, ConfigErrors> {
-    document::parse_document(text, path)
-}
-
-/// A validated pipeline file.
-#[derive(Debug, Clone)]
-pub struct Pipeline {
-    /// Where the file was read from (for messages and the run ledger).
-    pub path: PathBuf,
-    pub output: Output,
-    /// IANA zone that defines `event_date` and `snapshot_date`. Default UTC.
-    pub time_zone: chrono_tz::Tz,
-    pub sources: Vec<SourceConfig>,
+/// One source kind's `[[sources]]` section: its keys and the function that reads them
+/// into `S` (the program's source configuration type). Each kind defines one in
+/// `sources/<kind>/config.rs`; `sources::KINDS` lists them.
+pub struct SourceKind<S> {
+    /// The `kind = "..."` value.
+    pub name: &'static str,
+    /// Keys beyond `name` and `kind`.
+    pub keys: &'static [&'static str],
+    pub forbidden: &'static [ForbiddenKey],
+    /// Reads the kind's keys. `name` is meaningful only when the file has no problems;
+    /// `base_dir` is the pipeline file's directory, for relative paths.
+    pub parse: fn(&mut Problems, &Table, String, &Path) -> Option<S>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +65,3 @@ pub enum SslMode {
     Prefer,
     Require,
 }
-
-#[cfg(test)]
-pub(crate) mod tests;

@@ -11,7 +11,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use super::error::{ConfigErrors, ConfigProblem};
-use super::suggest::{did_you_mean, misplaced, quoted_list};
+use super::suggest::{did_you_mean, misplaced, quoted_list, KeyHomes};
 
 /// Problems found so far in one file, plus what it takes to turn byte spans into lines.
 pub struct Problems<'a> {
@@ -19,6 +19,8 @@ pub struct Problems<'a> {
     /// Byte offset where each line starts; line N (1-based) starts at `line_starts[N-1]`.
     line_starts: Vec<usize>,
     list: Vec<ConfigProblem>,
+    /// Where each known key belongs, for hints on misplaced keys.
+    homes: KeyHomes,
 }
 
 impl<'a> Problems<'a> {
@@ -30,7 +32,14 @@ impl<'a> Problems<'a> {
             file,
             line_starts,
             list: Vec::new(),
+            homes: KeyHomes::default(),
         }
+    }
+
+    /// Lets unknown-key problems say where a key that is valid elsewhere belongs.
+    pub fn with_key_homes(mut self, homes: KeyHomes) -> Self {
+        self.homes = homes;
+        self
     }
 
     fn line(&self, span: &Range<usize>) -> usize {
@@ -295,7 +304,7 @@ impl<'t, 'i> Table<'t, 'i> {
             if known.contains(&name) || handled.contains(&name) {
                 continue;
             }
-            let hint = did_you_mean(name, known).or_else(|| misplaced(name, &self.path));
+            let hint = did_you_mean(name, known).or_else(|| misplaced(name, &self.path, &p.homes));
             p.report(
                 Some(&key.span()),
                 self.key(name),

@@ -1,17 +1,22 @@
 //! Hints for near misses: "did you mean", and where a misplaced key belongs.
 
+/// The keys of each part of a pipeline file, for saying where a misplaced key belongs.
+#[derive(Debug, Clone, Default)]
+pub struct KeyHomes {
+    pub root: &'static [&'static str],
+    pub output: &'static [&'static str],
+    /// The keys of every source kind.
+    pub sources: Vec<&'static str>,
+}
+
 /// For a key that is valid somewhere else: where it belongs (a common slip is a
 /// top-level key written below `[output]`, which TOML then puts inside `[output]`).
-pub fn misplaced(name: &str, path: &str) -> Option<String> {
-    use super::document::{OUTPUT_KEYS, ROOT_KEYS};
-    use crate::sources::KINDS as SOURCE_KINDS;
-    let home = if ROOT_KEYS.contains(&name) && !path.is_empty() {
+pub fn misplaced(name: &str, path: &str, homes: &KeyHomes) -> Option<String> {
+    let home = if homes.root.contains(&name) && !path.is_empty() {
         "the top level, above the first [table] header"
-    } else if OUTPUT_KEYS.contains(&name) && path != "output" {
+    } else if homes.output.contains(&name) && path != "output" {
         "[output]"
-    } else if SOURCE_KINDS.iter().any(|kind| kind.keys.contains(&name))
-        && !path.starts_with("sources[")
-    {
+    } else if homes.sources.contains(&name) && !path.starts_with("sources[") {
         "a [[sources]] table"
     } else {
         return None;

@@ -15,7 +15,6 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::cli::DemoArgs;
-use crate::config;
 use crate::load::{list_partitions, LakeLayout};
 use crate::pgcluster::{ClusterOptions, PgCluster};
 use crate::pipeline::{run_pipeline, RunRequest, RunSummary};
@@ -119,9 +118,9 @@ fn demo_pipeline(
     out: &Path,
     port: u16,
     portal: &arcgis_demo::DemoPortal,
-) -> anyhow::Result<config::Pipeline> {
+) -> anyhow::Result<crate::pipeline::Pipeline> {
     let path = PathBuf::from("pipelines/demo.toml");
-    let mut pipeline = config::parse_pipeline(DEMO_PIPELINE, &path)?;
+    let mut pipeline = crate::pipeline::parse_pipeline(DEMO_PIPELINE, &path)?;
     pipeline.output.root = std::path::absolute(out).context("resolving --out")?;
     for source in &mut pipeline.sources {
         let tableau = match source {

@@ -26,7 +26,7 @@ pub fn write(out: &Path, demo_pipeline: &str, port: u16, portal_url: &str) -> an
         text.push('\n');
     }
     let path = out.join("demo.toml");
-    crate::config::parse_pipeline(&text, &path)
+    crate::pipeline::parse_pipeline(&text, &path)
         .context("the generated demo pipeline is invalid")?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let password = out.join("arcgis-demo.password");

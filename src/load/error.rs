@@ -37,9 +37,9 @@ pub enum LoadError {
         column: String,
     },
     /// Replacing a derived partition (see `replace`) failed.
-    #[error("writing {dataset} partition {partition}: {message}")]
+    #[error("writing {partition}: {message}")]
     Replace {
-        dataset: String,
+        /// `<source>/<dataset> partition <name>`.
         partition: String,
         message: String,
     },

@@ -52,8 +52,7 @@ impl PartitionPublisher<'_> {
             .dataset_dir(self.source, self.dataset)
             .join(partition);
         remove_other_files(&dir, None).map_err(|e| LoadError::Replace {
-            dataset: format!("{}/{}", self.source, self.dataset),
-            partition: partition.to_string(),
+            partition: format!("{}/{} partition {partition}", self.source, self.dataset),
             message: e.to_string(),
         })
     }
@@ -62,8 +61,7 @@ impl PartitionPublisher<'_> {
     pub fn begin(&self, partition: &str, schema: &SchemaRef) -> Result<StagedPartition, LoadError> {
         let label = format!("{}/{}", self.source, self.dataset);
         let write_err = |message: String| LoadError::Replace {
-            dataset: label.clone(),
-            partition: partition.to_string(),
+            partition: format!("{label} partition {partition}"),
             message,
         };
         let staging =
@@ -114,8 +112,11 @@ pub struct StagedPartition {
 impl StagedPartition {
     fn err(&self, message: String) -> LoadError {
         LoadError::Replace {
-            dataset: self.label.clone(),
-            partition: self.partition.clone(),
+            partition: format!(
+                "{} partition {}",
+                self.label.clone(),
+                self.partition.clone()
+            ),
             message,
         }
     }
@@ -137,8 +138,7 @@ impl StagedPartition {
         let (dir, rows, staged) = (self.dir.clone(), self.rows, self.staged.clone());
         let (label, partition) = (self.label.clone(), self.partition.clone());
         let err = |message: String| LoadError::Replace {
-            dataset: label.clone(),
-            partition: partition.clone(),
+            partition: format!("{label} partition {partition}"),
             message,
         };
         let file = self.writer.into_inner().map_err(|e| err(e.to_string()))?;

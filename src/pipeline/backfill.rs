@@ -25,18 +25,16 @@ use std::sync::Mutex;
 use chrono::{NaiveDate, Utc};
 use futures_util::{stream, TryStreamExt};
 
-use crate::config::Pipeline;
 use crate::days::DateRange;
 use crate::failpoint;
 use crate::load::fsutil;
 use crate::load::lock::LockScope;
 use crate::load::state::StateStore;
 use crate::pipeline::skeleton::RunStart;
+use crate::pipeline::Pipeline;
 use crate::pipeline::RunSummary;
 use crate::progress::Progress;
-use crate::sources::{
-    Backfill, DatasetSummary, RunContext, RunError, SourceConfig, SourceContext, SourceSummary,
-};
+use crate::sources::{Backfill, DatasetSummary, RunContext, RunError, SourceConfig, SourceSummary};
 
 #[derive(Debug, Clone)]
 pub struct BackfillRequest {
@@ -58,7 +56,7 @@ pub async fn backfill(
     };
     let run = RunStart::begin(pipeline, "backfill", scope, &request.datasets)?;
     let ctx = RunContext {
-        source: SourceContext::new(pipeline, &run.layout, &request.datasets),
+        source: pipeline.source_context(&run.layout, &request.datasets),
         run_id: &run.run_id,
         progress,
     };

@@ -3,11 +3,13 @@
 //! and its read-only `plan`. The work of each source is behind `sources::SourceConfig`.
 
 pub mod backfill;
+pub mod file;
 pub mod ledger;
 pub mod plan;
 pub mod run;
 mod skeleton;
 pub mod summary;
 
+pub use file::{load_pipeline, parse_pipeline, Pipeline};
 pub use run::{run_pipeline, RunRequest};
 pub use summary::RunSummary;

@@ -5,11 +5,11 @@
 
 use std::ops::Range;
 
-use crate::config::Pipeline;
 use crate::days::DateRange;
 use crate::load::{event_partition_name, LakeLayout};
+use crate::pipeline::Pipeline;
 use crate::sources::plan::DayPlan;
-use crate::sources::{RunError, SourceContext};
+use crate::sources::RunError;
 
 /// Per day of `range`, per selected dataset of every source: what the source can still
 /// provide and what the lake holds. Reads only; writes nothing.
@@ -28,7 +28,7 @@ pub async fn plan_days(
             datasets: Vec::new(),
         })
         .collect();
-    let ctx = SourceContext::new(pipeline, &layout, requested);
+    let ctx = pipeline.source_context(&layout, requested);
     for source in &pipeline.sources {
         source.plan_days(&ctx, &days, &mut plans).await?;
     }

@@ -5,13 +5,13 @@
 //! before the state that covers them is written, and every event partition merges by
 //! key, so a rerun after a crash at any point re-reads and adds only what is missing.
 
-use crate::config::Pipeline;
 use crate::load::lock::LockScope;
 use crate::load::LakeLayout;
 use crate::pipeline::skeleton::RunStart;
+use crate::pipeline::Pipeline;
 use crate::pipeline::RunSummary;
 use crate::progress::Progress;
-use crate::sources::{RunContext, RunError, SourceContext, SourceSummary};
+use crate::sources::{RunContext, RunError, SourceSummary};
 
 #[derive(Debug, Clone, Default)]
 pub struct RunRequest {
@@ -26,7 +26,7 @@ pub async fn run_pipeline(
 ) -> Result<RunSummary, RunError> {
     let run = RunStart::begin(pipeline, "run", LockScope::Lake, &request.datasets)?;
     let ctx = RunContext {
-        source: SourceContext::new(pipeline, &run.layout, &request.datasets),
+        source: pipeline.source_context(&run.layout, &request.datasets),
         run_id: &run.run_id,
         progress,
     };

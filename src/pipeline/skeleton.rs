@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::config::Pipeline;
 use crate::days::DateRange;
 use crate::load::lock::{LockScope, RunLock};
 use crate::load::LakeLayout;
 use crate::pipeline::ledger::{self, LedgerEntry};
+use crate::pipeline::Pipeline;
 use crate::pipeline::RunSummary;
 use crate::sources::{RunError, SourceSummary};
 

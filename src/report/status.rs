@@ -8,12 +8,11 @@ use std::fmt::Write as _;
 use chrono::Utc;
 use serde::Serialize;
 
-use crate::config::Pipeline;
 use crate::load::lock::{holders, LockHolder};
 use crate::load::LakeLayout;
+use crate::pipeline::Pipeline;
 use crate::report::ledger_read::{last_runs, LastRuns};
 use crate::sources::status::SourceStatus;
-use crate::sources::SourceContext;
 
 #[derive(Debug, Serialize)]
 pub struct Status {
@@ -118,7 +117,7 @@ impl Status {
 /// Lake-side facts always; source-side gaps for every source that answers.
 pub async fn status(pipeline: &Pipeline) -> Result<Status, crate::load::LoadError> {
     let layout = LakeLayout::new(pipeline.output.root.clone());
-    let ctx = SourceContext::new(pipeline, &layout, &[]);
+    let ctx = pipeline.source_context(&layout, &[]);
     let now_us = Utc::now().timestamp_micros();
     let mut sources = Vec::new();
     for source in &pipeline.sources {

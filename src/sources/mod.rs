@@ -36,7 +36,7 @@ use chrono_tz::Tz;
 pub use error::RunError;
 pub use summary::{DatasetSummary, SourceSummary};
 
-use crate::config::{Output, Pipeline, SourceKind};
+use crate::config::{Output, SourceKind};
 use crate::days::DateRange;
 use crate::load::LakeLayout;
 use crate::progress::Progress;
@@ -44,7 +44,7 @@ use plan::DayPlan;
 use status::SourceStatus;
 
 /// Every source kind's pipeline-file section: one line per kind.
-pub const KINDS: &[SourceKind] = &[tableau::config::KIND, arcgis::config::KIND];
+pub const KINDS: &[SourceKind<SourceConfig>] = &[tableau::config::KIND, arcgis::config::KIND];
 
 /// One `[[sources]]` entry of a pipeline file, validated.
 #[derive(Debug, Clone)]
@@ -64,17 +64,6 @@ pub struct SourceContext<'a> {
     pub time_zone: Tz,
     /// `--dataset` names; empty means every configured dataset.
     pub requested: &'a [String],
-}
-
-impl<'a> SourceContext<'a> {
-    pub fn new(pipeline: &'a Pipeline, layout: &'a LakeLayout, requested: &'a [String]) -> Self {
-        SourceContext {
-            layout,
-            output: &pipeline.output,
-            time_zone: pipeline.time_zone,
-            requested,
-        }
-    }
 }
 
 /// One run (or one backfilled day) of a source.

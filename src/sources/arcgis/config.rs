@@ -80,7 +80,7 @@ impl ArcgisSource {
     }
 }
 
-pub const KIND: SourceKind = SourceKind {
+pub const KIND: SourceKind<SourceConfig> = SourceKind {
     name: "arcgis",
     keys: &[
         "portal_url",

@@ -1,5 +1,8 @@
 //! `[[sources]] kind = "tableau"`: the Tableau Server repository and its keys.
 
+#[cfg(test)]
+mod tests;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -60,7 +63,7 @@ impl TableauSource {
     }
 }
 
-pub const KIND: SourceKind = SourceKind {
+pub const KIND: SourceKind<SourceConfig> = SourceKind {
     name: "tableau",
     keys: &[
         "host",

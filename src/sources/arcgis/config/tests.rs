@@ -3,8 +3,9 @@
 use chrono::NaiveDate;
 
 use super::*;
-use crate::config::tests::{errors, only_problem, parse, places};
-use crate::config::{load_pipeline, Pipeline, SecretRef};
+use crate::config::SecretRef;
+use crate::pipeline::file::test_support::{errors, only_problem, parse, places};
+use crate::pipeline::file::{load_pipeline, Pipeline};
 use crate::sources::arcgis::api::{ArcgisAuth, SortOrder};
 use crate::sources::SourceConfig;
 

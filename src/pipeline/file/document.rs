@@ -6,45 +6,29 @@ use std::str::FromStr;
 
 use toml::de::{DeTable, DeValue};
 
-use super::error::ConfigErrors;
-use super::parse::{Problems, Table};
-use super::suggest::{did_you_mean, quoted_list};
-use super::{Compression, Output, Pipeline};
+use super::Pipeline;
 use super::{
     DEFAULT_COMPRESSION, DEFAULT_ROW_GROUP_ROWS, DEFAULT_TIME_ZONE, DEFAULT_ZSTD_LEVEL,
     MIN_ROW_GROUP_ROWS,
 };
+use crate::config::parse::{Problems, Table};
+use crate::config::{did_you_mean, quoted_list, Compression, ConfigErrors, KeyHomes, Output};
 use crate::sources::{SourceConfig, KINDS as SOURCE_KINDS};
 
-pub(super) const ROOT_KEYS: &[&str] = &["time_zone", "output", "sources"];
-pub(super) const OUTPUT_KEYS: &[&str] =
-    &["root", "compression", "compression_level", "row_group_rows"];
+const ROOT_KEYS: &[&str] = &["time_zone", "output", "sources"];
+const OUTPUT_KEYS: &[&str] = &["root", "compression", "compression_level", "row_group_rows"];
 /// Keys every `[[sources]]` table has, whatever its kind.
 const COMMON_SOURCE_KEYS: &[&str] = &["name", "kind"];
 
-/// A key a kind refuses on purpose, with the reason (e.g. an inline password).
-pub struct ForbiddenKey {
-    pub key: &'static str,
-    pub message: &'static str,
-    pub hint: Option<&'static str>,
-}
-
-/// One source kind's pipeline-file section. Each kind defines one in
-/// `sources/<kind>/config.rs`; `sources::KINDS` lists them.
-pub struct SourceKind {
-    /// The `kind = "..."` value.
-    pub name: &'static str,
-    /// Keys beyond `name` and `kind`.
-    pub keys: &'static [&'static str],
-    pub forbidden: &'static [ForbiddenKey],
-    /// Reads the kind's keys. `name` is meaningful only when the file has no problems;
-    /// `base_dir` is the pipeline file's directory, for relative paths.
-    pub parse: fn(&mut Problems, &Table, String, &Path) -> Option<SourceConfig>,
-}
-
 /// Parses and validates a whole file, reporting every problem found.
 pub(super) fn parse_document(text: &str, path: &Path) -> Result<Pipeline, ConfigErrors> {
-    let mut p = Problems::new(path, text);
+    let source_keys = SOURCE_KINDS.iter().flat_map(|kind| kind.keys).copied();
+    let homes = KeyHomes {
+        root: ROOT_KEYS,
+        output: OUTPUT_KEYS,
+        sources: source_keys.collect(),
+    };
+    let mut p = Problems::new(path, text).with_key_homes(homes);
     let document = match DeTable::parse(text) {
         Ok(document) => document,
         Err(error) => {

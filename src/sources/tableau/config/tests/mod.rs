@@ -6,42 +6,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::*;
-use crate::sources::tableau::config::*;
+use crate::config::{Compression, SecretRef, SslMode};
+use crate::pipeline::file::test_support::{errors, only_problem, parse, places, FILE};
+use crate::pipeline::file::{load_pipeline, parse_pipeline, Pipeline};
 use crate::sources::SourceConfig;
-
-const FILE: &str = "/etc/usagelake/p.toml";
-
-pub(crate) fn parse(text: &str) -> Pipeline {
-    parse_pipeline(text, Path::new(FILE))
-        .unwrap_or_else(|errors| panic!("unexpected problems:\n{errors}"))
-}
-
-pub(crate) fn errors(text: &str) -> ConfigErrors {
-    match parse_pipeline(text, Path::new(FILE)) {
-        Ok(pipeline) => panic!("expected problems, parsed {pipeline:?}"),
-        Err(errors) => errors,
-    }
-}
-
-/// (line, key) of every problem, in reported order.
-pub(crate) fn places(text: &str) -> Vec<(usize, String)> {
-    errors(text)
-        .problems
-        .into_iter()
-        .map(|p| (p.line, p.key))
-        .collect()
-}
-
-/// The single problem a text produces.
-pub(crate) fn only_problem(text: &str) -> ConfigProblem {
-    let mut errors = errors(text);
-    assert_eq!(
-        errors.problems.len(),
-        1,
-        "expected one problem, got:\n{errors}"
-    );
-    errors.problems.remove(0)
-}
 
 fn tableau(pipeline: &Pipeline, i: usize) -> &TableauSource {
     match &pipeline.sources[i] {
@@ -215,14 +183,14 @@ fn an_unreadable_file_is_one_problem() {
 #[test]
 fn enrich_defaults_to_true_and_can_be_switched_off() {
     let text = "[output]\nroot = \"lake\"\n\n[[sources]]\nname = \"t\"\nkind = \"tableau\"\nhost = \"h\"\nenrich = false\n";
-    let pipeline = crate::config::parse_pipeline(text, std::path::Path::new("p.toml")).unwrap();
-    let crate::config::SourceConfig::Tableau(t) = &pipeline.sources[0] else {
+    let pipeline = crate::pipeline::parse_pipeline(text, std::path::Path::new("p.toml")).unwrap();
+    let crate::sources::SourceConfig::Tableau(t) = &pipeline.sources[0] else {
         panic!("tableau")
     };
     assert!(!t.enrich);
     let text = text.replace("enrich = false\n", "");
-    let pipeline = crate::config::parse_pipeline(&text, std::path::Path::new("p.toml")).unwrap();
-    let crate::config::SourceConfig::Tableau(t) = &pipeline.sources[0] else {
+    let pipeline = crate::pipeline::parse_pipeline(&text, std::path::Path::new("p.toml")).unwrap();
+    let crate::sources::SourceConfig::Tableau(t) = &pipeline.sources[0] else {
         panic!("tableau")
     };
     assert!(t.enrich);
