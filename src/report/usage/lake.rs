@@ -24,7 +24,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 
 use super::ReportError;
-use crate::config::Pipeline;
+use crate::pipeline::Pipeline;
 use crate::sources::SourceConfig;
 
 const READ_BATCH_ROWS: usize = 64 * 1024;

@@ -57,7 +57,7 @@ impl DateRange {
 
 /// Runs one `report` subcommand: reads the pipeline, builds the report, writes it.
 pub fn run(command: &ReportCommand) -> anyhow::Result<()> {
-    let pipeline = crate::config::load_pipeline(command.pipeline())?;
+    let pipeline = crate::pipeline::load_pipeline(command.pipeline())?;
     let lake = Lake::new(&pipeline);
     let output = match (command, command.output()) {
         (_, Some(output)) => output,
