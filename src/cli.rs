@@ -293,8 +293,10 @@ pub struct ContentArgs {
 pub struct AdoptionArgs {
     #[command(flatten)]
     pub output: ReportOutput,
+    /// First day (inclusive, YYYY-MM-DD, pipeline time zone).
     #[arg(long, value_parser = parse_date)]
     pub from: NaiveDate,
+    /// Last day (inclusive).
     #[arg(long, value_parser = parse_date)]
     pub to: NaiveDate,
     #[arg(long, value_enum, default_value_t = crate::report::usage::Period::Day)]
@@ -305,8 +307,10 @@ pub struct AdoptionArgs {
 pub struct MaintenanceWindowArgs {
     #[command(flatten)]
     pub output: ReportOutput,
+    /// First day (inclusive, YYYY-MM-DD, pipeline time zone).
     #[arg(long, value_parser = parse_date)]
     pub from: NaiveDate,
+    /// Last day (inclusive).
     #[arg(long, value_parser = parse_date)]
     pub to: NaiveDate,
     /// Length of the outage window in hours.
@@ -325,8 +329,10 @@ pub struct MaintenanceWindowArgs {
 pub struct LoginsArgs {
     #[command(flatten)]
     pub output: ReportOutput,
+    /// First day (inclusive, YYYY-MM-DD, pipeline time zone).
     #[arg(long, value_parser = parse_date)]
     pub from: NaiveDate,
+    /// Last day (inclusive).
     #[arg(long, value_parser = parse_date)]
     pub to: NaiveDate,
     /// Only this user (Tableau user name or ArcGIS username, case-insensitive).
@@ -338,8 +344,10 @@ pub struct LoginsArgs {
 pub struct HtmlArgs {
     /// Pipeline file (TOML).
     pub pipeline: PathBuf,
+    /// First day (inclusive, YYYY-MM-DD, pipeline time zone).
     #[arg(long, value_parser = parse_date)]
     pub from: NaiveDate,
+    /// Last day (inclusive).
     #[arg(long, value_parser = parse_date)]
     pub to: NaiveDate,
     /// The page to write.
