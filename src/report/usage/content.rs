@@ -45,37 +45,116 @@ struct Usage {
 }
 
 impl Usage {
-    fn add(&mut self, row: &UsageRow) {
+    fn add(&mut self, row: &UsageRow<'_>) {
         if let Some(u) = row.user_id.filter(|u| *u != 0) {
             self.users.insert(u);
         }
         self.view_loads += row.view_loads;
         self.requests += row.requests;
-        if self.latest.is_none_or(|d| d <= row.date) {
+        // Names of the latest day; copied once per day, not per row.
+        if self.latest.is_none_or(|d| d < row.date) {
             self.latest = Some(row.date);
             self.names = (
-                row.site_name.clone(),
-                row.project_name.clone(),
-                row.workbook_name.clone(),
-                row.view_name.clone(),
+                row.site_name.to_string(),
+                row.project_name.to_string(),
+                row.workbook_name.to_string(),
+                row.view_name.to_string(),
             );
+        }
+    }
+
+    fn merge(&mut self, other: Usage) {
+        self.users.extend(other.users);
+        self.view_loads += other.view_loads;
+        self.requests += other.requests;
+        if self.latest < other.latest {
+            self.latest = other.latest;
+            self.names = other.names;
         }
     }
 }
 
-struct UsageRow {
+/// One partition's aggregates, merged across partitions afterwards.
+#[derive(Default)]
+struct Partial {
+    by_view: HashMap<ContentKey, Usage>,
+    by_workbook: HashMap<ContentKey, Usage>,
+    /// Latest day with a view load, over the whole lake up to --to.
+    last_view_load: HashMap<(i32, i32), NaiveDate>,
+    last_wb_load: HashMap<(i32, i32), NaiveDate>,
+}
+
+impl Partial {
+    fn add(&mut self, row: &UsageRow<'_>, range: DateRange) {
+        if row.view_loads > 0 {
+            if let Some(v) = row.view_id {
+                later(&mut self.last_view_load, (row.site_id, v), row.date);
+            }
+            if let Some(w) = row.workbook_id {
+                later(&mut self.last_wb_load, (row.site_id, w), row.date);
+            }
+        }
+        if row.date < range.from {
+            return;
+        }
+        if row.item_type == Some("View") {
+            let key = match row.view_id {
+                Some(v) => ContentKey::Id(row.site_id, v),
+                None => ContentKey::Name(
+                    row.site_id,
+                    row.workbook_name.to_string(),
+                    row.view_name.to_string(),
+                ),
+            };
+            self.by_view.entry(key).or_default().add(row);
+        }
+        if matches!(row.item_type, Some("View" | "Workbook")) {
+            let key = match row.workbook_id {
+                Some(w) => ContentKey::Id(row.site_id, w),
+                None => ContentKey::Name(row.site_id, row.workbook_name.to_string(), String::new()),
+            };
+            self.by_workbook.entry(key).or_default().add(row);
+        }
+    }
+
+    fn merge(&mut self, other: Partial) {
+        for (mine, theirs) in [
+            (&mut self.by_view, other.by_view),
+            (&mut self.by_workbook, other.by_workbook),
+        ] {
+            for (key, usage) in theirs {
+                mine.entry(key).or_default().merge(usage);
+            }
+        }
+        for (mine, theirs) in [
+            (&mut self.last_view_load, other.last_view_load),
+            (&mut self.last_wb_load, other.last_wb_load),
+        ] {
+            for (key, date) in theirs {
+                later(mine, key, date);
+            }
+        }
+    }
+}
+
+fn later(map: &mut HashMap<(i32, i32), NaiveDate>, key: (i32, i32), date: NaiveDate) {
+    let e = map.entry(key).or_insert(date);
+    *e = (*e).max(date);
+}
+
+struct UsageRow<'a> {
     date: NaiveDate,
     site_id: i32,
-    item_type: Option<String>,
+    item_type: Option<&'a str>,
     workbook_id: Option<i32>,
     view_id: Option<i32>,
     user_id: Option<i32>,
     view_loads: i64,
     requests: i64,
-    site_name: String,
-    project_name: String,
-    workbook_name: String,
-    view_name: String,
+    site_name: &'a str,
+    project_name: &'a str,
+    workbook_name: &'a str,
+    view_name: &'a str,
 }
 
 pub fn content(lake: &Lake, query: &ContentQuery) -> Result<Report, ReportError> {
@@ -148,56 +227,22 @@ pub fn content(lake: &Lake, query: &ContentQuery) -> Result<Report, ReportError>
             }
         };
         site_found = true;
-        let in_site = |s: i32| site_id.is_none_or(|id| id == s);
         let partitions = lake
             .partitions(name, "usage_daily", "event_date")?
             .into_iter()
             .filter(|p| p.date <= range.to)
             .collect::<Vec<_>>();
         any_partition |= partitions.iter().any(|p| p.date >= range.from);
-        let per_day = lake::par_map(&partitions, |p| read_usage(p, range))?;
-        let mut by_view: HashMap<ContentKey, Usage> = HashMap::new();
-        let mut by_workbook: HashMap<ContentKey, Usage> = HashMap::new();
-        // Latest day with a view load, over the whole lake up to --to.
-        let mut last_view_load: HashMap<(i32, i32), NaiveDate> = HashMap::new();
-        let mut last_wb_load: HashMap<(i32, i32), NaiveDate> = HashMap::new();
-        for row in per_day.into_iter().flatten() {
-            if !in_site(row.site_id) {
-                continue;
-            }
-            if row.view_loads > 0 {
-                if let Some(v) = row.view_id {
-                    let e = last_view_load.entry((row.site_id, v)).or_insert(row.date);
-                    *e = (*e).max(row.date);
-                }
-                if let Some(w) = row.workbook_id {
-                    let e = last_wb_load.entry((row.site_id, w)).or_insert(row.date);
-                    *e = (*e).max(row.date);
-                }
-            }
-            if row.date < range.from {
-                continue;
-            }
-            let item_type = row.item_type.as_deref();
-            if item_type == Some("View") {
-                let key = match row.view_id {
-                    Some(v) => ContentKey::Id(row.site_id, v),
-                    None => ContentKey::Name(
-                        row.site_id,
-                        row.workbook_name.clone(),
-                        row.view_name.clone(),
-                    ),
-                };
-                by_view.entry(key).or_default().add(&row);
-            }
-            if matches!(item_type, Some("View" | "Workbook")) {
-                let key = match row.workbook_id {
-                    Some(w) => ContentKey::Id(row.site_id, w),
-                    None => ContentKey::Name(row.site_id, row.workbook_name.clone(), String::new()),
-                };
-                by_workbook.entry(key).or_default().add(&row);
-            }
+        let mut total = Partial::default();
+        for partial in lake::par_map(&partitions, |p| read_usage(p, range, site_id))? {
+            total.merge(partial);
         }
+        let Partial {
+            by_view,
+            by_workbook,
+            last_view_load,
+            last_wb_load,
+        } = total;
         for (usage, section, is_view) in [
             (by_view, &mut views, true),
             (by_workbook, &mut workbooks, false),
@@ -269,9 +314,13 @@ pub fn content(lake: &Lake, query: &ContentQuery) -> Result<Report, ReportError>
     })
 }
 
-/// One `usage_daily` partition: all columns inside the range, the four that date the
-/// last view load before it.
-fn read_usage(p: &lake::Partition, range: DateRange) -> Result<Vec<UsageRow>, ReportError> {
+/// One `usage_daily` partition aggregated: all columns inside the range, the four that
+/// date the last view load before it.
+fn read_usage(
+    p: &lake::Partition,
+    range: DateRange,
+    site_id: Option<i32>,
+) -> Result<Partial, ReportError> {
     let in_range = p.date >= range.from;
     let columns: &[&str] = if in_range {
         &[
@@ -290,9 +339,9 @@ fn read_usage(p: &lake::Partition, range: DateRange) -> Result<Vec<UsageRow>, Re
     } else {
         &["site_id", "workbook_id", "view_id", "view_loads"]
     };
-    let mut rows = Vec::new();
+    let mut partial = Partial::default();
     for b in read_columns(&p.files, columns)? {
-        let site_id = i32_col(&b, "site_id");
+        let site_col = i32_col(&b, "site_id");
         let site_name = str_col(&b, "site_name");
         let item_type = str_col(&b, "item_type");
         let project = str_col(&b, "project_name");
@@ -303,29 +352,31 @@ fn read_usage(p: &lake::Partition, range: DateRange) -> Result<Vec<UsageRow>, Re
         let user_id = i32_col(&b, "user_id");
         let requests = i64_col(&b, "requests");
         let loads = i64_col(&b, "view_loads");
-        let text =
-            |a: Option<&arrow_array::StringArray>, row| get(a, row).unwrap_or_default().to_string();
         for row in 0..b.num_rows() {
-            let Some(site) = get(site_id, row) else {
+            let Some(site) = get(site_col, row) else {
                 continue;
             };
-            rows.push(UsageRow {
+            if site_id.is_some_and(|wanted| wanted != site) {
+                continue;
+            }
+            let usage = UsageRow {
                 date: p.date,
                 site_id: site,
-                item_type: get(item_type, row).map(str::to_string),
+                item_type: get(item_type, row),
                 workbook_id: get(wb_id, row),
                 view_id: get(view_id, row),
                 user_id: get(user_id, row),
                 view_loads: get(loads, row).unwrap_or(0),
                 requests: get(requests, row).unwrap_or(0),
-                site_name: text(site_name, row),
-                project_name: text(project, row),
-                workbook_name: text(wb_name, row),
-                view_name: text(view_name, row),
-            });
+                site_name: get(site_name, row).unwrap_or_default(),
+                project_name: get(project, row).unwrap_or_default(),
+                workbook_name: get(wb_name, row).unwrap_or_default(),
+                view_name: get(view_name, row).unwrap_or_default(),
+            };
+            partial.add(&usage, range);
         }
     }
-    Ok(rows)
+    Ok(partial)
 }
 
 /// Site id → [name, url_namespace] from the `sites` snapshot in force.

@@ -29,7 +29,8 @@ pub const COLUMNS: &[&str] = &[
 pub fn logins(lake: &Lake, range: DateRange, user: Option<&str>) -> Result<Report, ReportError> {
     let wanted = user.map(str::to_lowercase);
     let matches = |name: &str| wanted.as_deref().is_none_or(|w| name.to_lowercase() == w);
-    let mut rows: Vec<(NaiveDateTime, Vec<Cell>)> = Vec::new();
+    // (first seen, platform, user) sort key, then the row.
+    let mut rows: Vec<(NaiveDateTime, &str, String, Vec<Cell>)> = Vec::new();
     let mut known_users: Vec<String> = Vec::new();
     let mut any_partition = false;
     for source in &lake.sources {
@@ -55,6 +56,8 @@ pub fn logins(lake: &Lake, range: DateRange, user: Option<&str>) -> Result<Repor
                     let last = day.last_us.map(|us| local_time(lake.tz, us));
                     rows.push((
                         first.unwrap_or_default(),
+                        "tableau",
+                        name.clone(),
                         vec![
                             Cell::Date(day.date),
                             Cell::text("tableau"),
@@ -91,6 +94,8 @@ pub fn logins(lake: &Lake, range: DateRange, user: Option<&str>) -> Result<Repor
                     let full_name = full_names.get(&signin.username).cloned().flatten();
                     rows.push((
                         at,
+                        "arcgis",
+                        signin.username.clone(),
                         vec![
                             Cell::Date(signin.date),
                             Cell::text("arcgis"),
@@ -118,13 +123,9 @@ pub fn logins(lake: &Lake, range: DateRange, user: Option<&str>) -> Result<Repor
     if !any_partition {
         return Err(super::empty_range(lake, "logins", range, &["logins"]));
     }
-    rows.sort_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| a.1[1].display().cmp(&b.1[1].display()))
-            .then_with(|| a.1[4].display().cmp(&b.1[4].display()))
-    });
+    rows.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
     let mut section = Section::new("logins", "Sign-ins", COLUMNS);
-    for (_, row) in rows {
+    for (_, _, _, row) in rows {
         section.push(row);
     }
     let mut filters = vec![

@@ -21,6 +21,10 @@ pub struct PageQuery {
     pub as_of: NaiveDate,
 }
 
+/// Sign-in rows listed on the page (a big org has hundreds of thousands a month; the
+/// chart counts them all).
+pub const LOGIN_ROWS: usize = 1000;
+
 /// Rows of top content shown (the CLI equivalent is `content --top 25`).
 pub const TOP_CONTENT: usize = 25;
 
@@ -392,8 +396,13 @@ fn logins_section(out: &mut String, report: &Result<Report, String>, range: Date
             }
             let series: Vec<(String, Vec<i64>)> = series.into_iter().collect();
             out.push_str(&svg::column_chart(&days, &series, "Sign-ins"));
-            out.push_str("<details><summary>Table: every sign-in</summary>");
-            table(out, section, None);
+            let _ = write!(
+                out,
+                "<details><summary>Table: sign-ins (the first {} of {}; all of them: <code>usagelake report logins … --format csv</code>)</summary>",
+                section.rows.len().min(LOGIN_ROWS),
+                section.rows.len()
+            );
+            table(out, section, Some(LOGIN_ROWS));
             out.push_str("</details>");
         }
     }
