@@ -2,7 +2,7 @@
 # Times every report over a lake made by benches/report_lake.py: 3 runs each, wall, user CPU, peak RSS.
 # B=usagelake binary, P=pipeline file, F/T=range (defaults: the 10M lake of the README).
 B=${B:-usagelake}
-P=${P:-/tmp/reports-10m/demo.toml}
+P=${P:-/tmp/reports-10m/pipeline.toml}
 F=${F:-2026-10-05}; T=${T:-2026-11-01}
 run() {
   local name="$1"; shift
