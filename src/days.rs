@@ -1,9 +1,10 @@
 //! Local days of the pipeline's time zone and the UTC instants that bound them.
 //!
 //! `event_date` and `snapshot_date` partitions are local days; sources are read by UTC
-//! instants. Every conversion between the two goes through here.
+//! instants. Every conversion between the two goes through here, so a backfill reads
+//! exactly the instants that `load` files under the day's partition.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// Inclusive local dates in the pipeline's time zone.
@@ -22,11 +23,11 @@ impl DateRange {
         }
     }
 
-    /// `[from 00:00, to+1 00:00)` local, as UTC microseconds. Local midnight can fall in
-    /// a DST gap in a few zones; the earliest valid instant after it is used then.
+    /// `[from 00:00, to+1 00:00)` local, as UTC microseconds: exactly the instants whose
+    /// `event_date` partition is in the range (the same boundaries `load` splits by).
     pub fn to_utc_micros(&self, tz: Tz) -> (i64, i64) {
-        let start = local_midnight_utc(tz, self.from);
-        let end = local_midnight_utc(tz, self.to.succ_opt().unwrap_or(self.to));
+        let start = local_day_start_us(self.from, tz);
+        let end = local_day_start_us(self.to.succ_opt().unwrap_or(self.to), tz);
         (start, end)
     }
 
@@ -39,14 +40,41 @@ impl DateRange {
     }
 }
 
-fn local_midnight_utc(tz: Tz, date: NaiveDate) -> i64 {
-    let mut t = date.and_time(NaiveTime::MIN);
-    loop {
-        if let Some(instant) = tz.from_local_datetime(&t).earliest() {
-            return instant.timestamp_micros();
-        }
-        t += chrono::Duration::minutes(15);
+/// Local calendar date of a UTC instant (µs since the epoch).
+pub fn local_date(us: i64, tz: Tz) -> NaiveDate {
+    let utc = DateTime::from_timestamp_micros(us).unwrap_or_default();
+    utc.with_timezone(&tz).date_naive()
+}
+
+/// First UTC instant (µs) whose local date in `tz` is `date` or later.
+///
+/// Usually local midnight, but midnight does not exist in every zone on every day
+/// (e.g. America/Santiago springs forward at 00:00, Pacific/Apia skipped 2011-12-30),
+/// so this binary-searches the instant instead of converting a wall-clock time.
+/// Where a zone falls back across midnight (rare), the repeated hour is counted to the
+/// later date: the split is monotonic in time by construction.
+pub fn local_day_start_us(date: NaiveDate, tz: Tz) -> i64 {
+    let naive_midnight = date.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    let guess = naive_midnight.timestamp_micros()
+        - i64::from(
+            tz.offset_from_utc_datetime(&naive_midnight.naive_utc())
+                .fix()
+                .local_minus_utc(),
+        ) * 1_000_000;
+    if local_date(guess, tz) >= date && local_date(guess - 1, tz) < date {
+        return guess; // the common case: one chrono-tz lookup pair per day
     }
+    // Offsets stay within ±26 h, so the boundary lies in this window.
+    let (mut lo, mut hi) = (guess - 27 * 3_600_000_000, guess + 27 * 3_600_000_000);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if local_date(mid, tz) >= date {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
 }
 
 /// `[local midnight of day, local midnight of the next day)` as UTC epoch ms.
@@ -57,14 +85,8 @@ pub fn day_bounds_ms(day: NaiveDate, tz: Tz) -> (i64, i64) {
 
 /// The local date (pipeline zone) of an instant in UTC epoch ms.
 pub fn local_date_of_ms(ms: i64, tz: Tz) -> Option<NaiveDate> {
-    let t = DateTime::<Utc>::from_timestamp_millis(ms)?;
-    Some(t.with_timezone(&tz).date_naive())
-}
-
-/// The local date (pipeline zone) of an instant in UTC epoch µs.
-pub fn local_date_of_us(us: i64, tz: Tz) -> Option<NaiveDate> {
-    let t = DateTime::<Utc>::from_timestamp_micros(us)?;
-    Some(t.with_timezone(&tz).date_naive())
+    DateTime::<Utc>::from_timestamp_millis(ms)?;
+    Some(local_date(ms.checked_mul(1000)?, tz))
 }
 
 /// An instant in UTC epoch µs for people: `2026-11-03 14:00:00Z`, or `?`.

@@ -6,7 +6,6 @@
 //! summary); `report` reads the lake back. `config` holds the pipeline-file helpers.
 //! See `ARCHITECTURE.md`.
 
-pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -49,7 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             // Synchronous (subprocesses and psql): off the async workers.
             Command::Bench(args) => {
-                tokio::task::spawn_blocking(move || crate::bench::run(&args, quiet))
+                tokio::task::spawn_blocking(move || crate::sources::bench::run(&args, quiet))
                     .await
                     .context("the benchmark thread panicked")?
             }

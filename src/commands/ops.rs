@@ -147,7 +147,7 @@ fn dry_run_table(days: &[DayPlan]) -> String {
         days.len()
     );
     if unknown_days > 0 {
-        // ArcGIS history pages carry no total: counting a day means reading it.
+        // Some APIs' pages carry no total: counting a day would mean reading it.
         let _ = write!(
             out,
             " plus {unknown_days} dataset-day(s) the source cannot count \

@@ -154,7 +154,7 @@ fn report(summary: &RunSummary, out: &Path, seconds: f64) -> anyhow::Result<Stri
     let (mut new_events, mut snapshot_rows) = (0, 0);
     for dataset in summary.sources.iter().flat_map(|s| &s.datasets) {
         for (partition, rows) in &dataset.partitions {
-            if partition.starts_with("event_date=") {
+            if crate::load::event_partition_date(partition).is_some() {
                 new_events += rows;
             } else {
                 snapshot_rows += rows;

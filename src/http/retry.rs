@@ -52,7 +52,7 @@ pub fn backoff_delay(policy: &RetryPolicy, failed_attempts: u32, unit: f64) -> D
 }
 
 /// HTTP statuses (and API error codes that reuse them) worth retrying: rate limiting
-/// and gateway/server hiccups (for one API's evidence: arcgisutils PR #99).
+/// and gateway/server hiccups (evidence for one API in reference §3.4).
 pub fn is_transient_code(code: i64) -> bool {
     matches!(code, 429 | 500 | 502 | 503 | 504)
 }

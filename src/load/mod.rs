@@ -7,8 +7,12 @@
 //! filesystem, names not ending in `.parquet`), fsynced, then renamed into place and
 //! the folder fsynced, so no reader ever sees a half-written file.
 //!
-//! PUBLIC API (kept stable for the pipeline stage):
-//! - `LakeLayout { root }` with `dataset_dir`, `staging_dir`, `internal_dir`, `journal_dir`, `state_dir`
+//! `load` is the only code that writes into the lake; every path under the root comes
+//! from [`LakeLayout`].
+//!
+//! PUBLIC API:
+//! - `LakeLayout { root }` with `dataset_dir`, `staging_dir`, `internal_dir`, `journal_dir`,
+//!   `state_dir`, `runs_dir`, `ledger_dir`, `locks_dir`, `backfill_dir`
 //! - `DatasetWriter::open(layout, source, dataset, schema, partitioning, options) -> Result<Self, LoadError>`
 //! - `DatasetWriter::write(&mut self, &RecordBatch) -> Result<(), LoadError>`: split by
 //!   partition, merge by key (drops keys already in the partition), buffer, stage
@@ -19,7 +23,10 @@
 //!   back interrupted compactions and removes staging dirs of dead runs
 //! - `end_run(layout, run_id)`: removes the run's staging dir after the last commit
 //! - `list_partitions(layout, source, dataset) -> Result<Vec<PartitionInfo>, LoadError>` (footers only)
-//! - `fsutil::{atomic_write, fsync_dir}` for small files (state, journals)
+//! - `PartitionPublisher`: replaces a derived dataset's partition whole, atomically
+//! - `write_ledger_file`, `write_run_summary`: the run ledger and run summaries
+//! - `state::StateStore` (per-source cursors), `lock::RunLock` (who may write now)
+//! - `fsutil::{atomic_write, fsync_dir}` for small files (checkpoints, journals)
 //!
 //! Guarantees: a partition never holds a key twice (merge by key against footers' key
 //! ranges + a projected key column, see `merge`); memory is bounded by
@@ -29,11 +36,13 @@
 //! A NULL merge key is an error (`LoadError::NullKey`), never a silently duplicable row.
 //!
 //! Files by role: `partition` (event dates), `merge` (key dedupe), `parquet_io` (encoding,
-//! reading back), `writer` (buffering, LRU of partitions, publish), `compact`, `recover`.
+//! reading back), `writer` (buffering, LRU of partitions, publish), `compact`, `recover`,
+//! `replace` (derived partitions), `internal` (ledger, summaries), `state`, `lock`.
 
 mod compact;
 mod error;
 pub mod fsutil;
+mod internal;
 pub mod lock;
 mod merge;
 mod parquet_io;
@@ -51,9 +60,11 @@ use chrono::NaiveDate;
 
 pub use crate::config::Compression;
 pub use error::LoadError;
+pub use internal::{write_ledger_file, write_run_summary};
 pub use parquet_io::SortSpec;
 pub use partition::{
-    event_partition_name, snapshot_partition_name, split_by_event_date, NULL_EVENT_DATE,
+    event_partition_date, event_partition_name, partition_date, snapshot_partition_name,
+    split_by_event_date, NULL_EVENT_DATE,
 };
 pub use recover::{end_run, recover, RecoveryReport};
 pub use replace::{PartitionPublisher, StagedPartition};

@@ -26,7 +26,7 @@ use crate::config::Compression;
 /// Batch size used when reading files back (keys, compaction).
 const READ_BATCH_ROWS: usize = 64 * 1024;
 
-/// Text columns that are (nearly) unique per row in Tableau's logs: URIs (with ids and
+/// Text columns that are (nearly) unique per row in the request logs we archive: URIs (with ids and
 /// query strings in them) and VizQL session ids. A dictionary never pays off for them
 /// (arrow-rs falls back to plain after a 1 MB dictionary page, but only after hashing
 /// every value into its interner: ~5% of a first run in `perf`), so they are PLAIN from

@@ -8,10 +8,11 @@
 
 use arrow_array::{Array, RecordBatch, TimestampMicrosecondArray, UInt32Array};
 use arrow_schema::{DataType, TimeUnit};
-use chrono::{DateTime, Days, NaiveDate, Offset, TimeZone};
+use chrono::{Days, NaiveDate};
 use chrono_tz::Tz;
 
 use super::error::{arrow_err, LoadError};
+use crate::days::{local_date, local_day_start_us};
 
 /// Rows whose event time is NULL go here (with a warning) instead of being dropped:
 /// the archive must never lose a row, and 1970-01-01 is obviously "unknown" to a reader.
@@ -23,6 +24,17 @@ pub const NULL_EVENT_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1)
 /// Folder name of an event partition: `event_date=YYYY-MM-DD`.
 pub fn event_partition_name(date: NaiveDate) -> String {
     format!("event_date={}", date.format("%Y-%m-%d"))
+}
+
+/// `<key>=2026-11-01` (e.g. `event_date=…`) → the date; `None` for other folder names.
+pub fn partition_date(name: &str, key: &str) -> Option<NaiveDate> {
+    let value = name.strip_prefix(key)?.strip_prefix('=')?;
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()
+}
+
+/// The date of an `event_date=` folder name; `None` for other names.
+pub fn event_partition_date(name: &str) -> Option<NaiveDate> {
+    partition_date(name, "event_date")
 }
 
 /// Folder name of a snapshot partition: `snapshot_date=YYYY-MM-DD`.
@@ -144,43 +156,6 @@ fn min_max(times: &TimestampMicrosecondArray) -> Option<(i64, i64)> {
     range
 }
 
-/// Local calendar date of a UTC instant (µs since the epoch).
-pub(crate) fn local_date(us: i64, tz: Tz) -> NaiveDate {
-    let utc = DateTime::from_timestamp_micros(us).unwrap_or_default();
-    utc.with_timezone(&tz).date_naive()
-}
-
-/// First UTC instant (µs) whose local date in `tz` is `date` or later.
-///
-/// Usually local midnight, but midnight does not exist in every zone on every day
-/// (e.g. America/Santiago springs forward at 00:00, Pacific/Apia skipped 2011-12-30),
-/// so this binary-searches the instant instead of converting a wall-clock time.
-/// Where a zone falls back across midnight (rare), the repeated hour is counted to the
-/// later date: the split is monotonic in time by construction.
-fn local_day_start_us(date: NaiveDate, tz: Tz) -> i64 {
-    let naive_midnight = date.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-    let guess = naive_midnight.timestamp_micros()
-        - i64::from(
-            tz.offset_from_utc_datetime(&naive_midnight.naive_utc())
-                .fix()
-                .local_minus_utc(),
-        ) * 1_000_000;
-    if local_date(guess, tz) >= date && local_date(guess - 1, tz) < date {
-        return guess; // the common case: one chrono-tz lookup pair per day
-    }
-    // Offsets stay within ±26 h, so the boundary lies in this window.
-    let (mut lo, mut hi) = (guess - 27 * 3_600_000_000, guess + 27 * 3_600_000_000);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if local_date(mid, tz) >= date {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    lo
-}
-
 fn warn_nulls(dataset: &str, time_column: &str, rows: usize) {
     tracing::warn!(
         dataset,
@@ -195,6 +170,7 @@ mod tests {
     use super::*;
     use arrow_array::Int64Array;
     use arrow_schema::{Field, Schema};
+    use chrono::DateTime;
     use std::sync::Arc;
 
     fn us(rfc3339: &str) -> i64 {
@@ -323,5 +299,19 @@ mod tests {
             split_by_event_date(&b, "created_at", Tz::UTC),
             Err(LoadError::Schema { .. })
         ));
+    }
+
+    #[test]
+    fn partition_dates_come_from_folder_names() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        assert_eq!(
+            partition_date("event_date=2026-11-01", "event_date"),
+            Some(d)
+        );
+        assert_eq!(
+            partition_date("snapshot_date=2026-11-01", "event_date"),
+            None
+        );
+        assert_eq!(partition_date("event_date=1970-13-01", "event_date"), None);
     }
 }

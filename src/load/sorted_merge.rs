@@ -18,7 +18,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 use super::error::{arrow_err, LoadError};
 use super::parquet_io::{append_keys, read_row_group, SortSpec, StagedParquet};
 
-/// Rows read from each run at a time: ~2 MB of Tableau requests.
+/// Rows read from each run at a time: ~2 MB of request-log rows.
 const READ_ROWS: usize = 4096;
 /// Rows per output chunk handed to the Parquet writer.
 const CHUNK_ROWS: usize = 8192;

@@ -50,9 +50,9 @@ pub struct SourceState {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DatasetState {
-    /// Tableau event tables: highest key (e.g. `http_requests.id`) durable in the lake.
-    /// ArcGIS `history`: an instant, UTC epoch **milliseconds**: every event `created`
-    /// before it is durable in the lake (see `pipeline::arcgis::history`).
+    /// Each source kind defines it per dataset: for a table read by key, the highest key
+    /// durable in the lake; for an API read by time, an instant (UTC epoch
+    /// **milliseconds**) before which every event is durable (see the kind's docs).
     pub watermark_key: Option<i64>,
     /// Key the next run starts re-reading from (watermark minus the lookback window).
     pub lookback_key: Option<i64>,
@@ -123,7 +123,7 @@ mod tests {
     #[test]
     fn missing_file_is_empty_state_and_round_trip_keeps_everything() {
         let (_dir, store) = store();
-        assert_eq!(store.load("tableau").unwrap(), SourceState::default());
+        assert_eq!(store.load("repo").unwrap(), SourceState::default());
         let mut state = SourceState::default();
         state.datasets.insert(
             "http_requests".into(),
@@ -137,9 +137,9 @@ mod tests {
                 last_snapshot_date: None,
             },
         );
-        store.save("tableau", &state).unwrap();
-        assert_eq!(store.load("tableau").unwrap(), state);
-        let text = std::fs::read_to_string(store.path("tableau").unwrap()).unwrap();
+        store.save("repo", &state).unwrap();
+        assert_eq!(store.load("repo").unwrap(), state);
+        let text = std::fs::read_to_string(store.path("repo").unwrap()).unwrap();
         assert!(
             text.contains("\"watermark_key\": 9000000001"),
             "human-readable: {text}"
@@ -149,24 +149,24 @@ mod tests {
     #[test]
     fn unknown_fields_are_tolerated() {
         let (_dir, store) = store();
-        let path = store.path("tableau").unwrap();
+        let path = store.path("repo").unwrap();
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(
             &path,
             r#"{"datasets":{"users":{"run_id":"r1","future":1}},"v":2}"#,
         )
         .unwrap();
-        let state = store.load("tableau").unwrap();
+        let state = store.load("repo").unwrap();
         assert_eq!(state.datasets["users"].run_id, "r1");
     }
 
     #[test]
     fn corrupt_file_is_an_error_naming_the_path() {
         let (_dir, store) = store();
-        let path = store.path("tableau").unwrap();
+        let path = store.path("repo").unwrap();
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, b"{\"datasets\": {").unwrap();
-        let err = store.load("tableau").unwrap_err();
+        let err = store.load("repo").unwrap_err();
         assert!(matches!(err, StateError::Corrupt { .. }));
         assert!(err.to_string().contains(&path.display().to_string()));
         assert_eq!(

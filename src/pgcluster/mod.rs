@@ -2,7 +2,7 @@
 //!
 //! Owns the whole life of one server: finding the binaries, `initdb`, choosing a free
 //! loopback port, starting `postgres` with a non-UTC `timezone` (so tests catch code
-//! that shifts naive Tableau timestamps), waiting until it accepts connections, and
+//! that shifts naive UTC timestamps), waiting until it accepts connections, and
 //! stopping it again. The server never outlives us: `stop()`/`Drop` shut it down, and a
 //! reaper child shuts it down when our process dies without running destructors.
 
@@ -33,7 +33,7 @@ const PORT_ATTEMPTS: usize = 5;
 
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
-    /// The server's `timezone` setting. Tableau stores naive UTC timestamps; a server
+    /// The server's `timezone` setting. Sources store naive UTC timestamps; a server
     /// zone other than UTC exposes any code path that converts them as local time.
     pub server_time_zone: String,
     /// `None`: a fresh temporary cluster, deleted on stop. `Some`: reuse the cluster in

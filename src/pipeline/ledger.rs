@@ -21,11 +21,10 @@ use arrow_array::builder::{
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use chrono::{DateTime, NaiveDate, Utc};
-use parquet::arrow::ArrowWriter;
 
 use crate::days::DateRange;
 use crate::load::lock::host_name;
-use crate::load::{fsutil, LakeLayout};
+use crate::load::LakeLayout;
 use crate::sources::SourceSummary;
 
 /// Everything the ledger records about one run.
@@ -78,18 +77,7 @@ pub fn schema() -> SchemaRef {
 /// run, it must never turn a successful run into a failed one.
 pub fn record(layout: &LakeLayout, entry: &LedgerEntry) -> std::io::Result<PathBuf> {
     let batch = to_batch(entry).map_err(std::io::Error::other)?;
-    let mut bytes = Vec::new();
-    let mut writer =
-        ArrowWriter::try_new(&mut bytes, batch.schema(), None).map_err(std::io::Error::other)?;
-    writer.write(&batch).map_err(std::io::Error::other)?;
-    writer.close().map_err(std::io::Error::other)?;
-    let path = layout
-        .ledger_dir()
-        .join(format!("run_date={}", entry.started.date_naive()))
-        .join(format!("{}.parquet", entry.run_id));
-    fsutil::create_dir_all_durable(path.parent().expect("has parent"))?;
-    fsutil::atomic_write(&path, &bytes)?;
-    Ok(path)
+    crate::load::write_ledger_file(layout, entry.started.date_naive(), entry.run_id, &batch)
 }
 
 /// [`record`], logging instead of failing: see there.

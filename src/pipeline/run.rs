@@ -54,12 +54,11 @@ async fn run_sources(
 }
 
 fn save_summary(layout: &LakeLayout, summary: &RunSummary) {
-    let path = layout.runs_dir().join(format!("{}.json", summary.run_id));
-    let result = std::fs::create_dir_all(path.parent().expect("has parent")).and_then(|_| {
-        let json = serde_json::to_vec_pretty(summary).map_err(std::io::Error::other)?;
-        crate::load::fsutil::atomic_write(&path, &json)
-    });
+    let result = serde_json::to_vec_pretty(summary)
+        .map_err(std::io::Error::other)
+        .and_then(|json| crate::load::write_run_summary(layout, &summary.run_id, &json));
     if let Err(e) = result {
+        let path = layout.runs_dir().join(format!("{}.json", summary.run_id));
         tracing::warn!(path = %path.display(), error = %e, "could not save the run summary");
     }
 }

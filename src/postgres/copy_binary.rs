@@ -27,7 +27,7 @@ const HEADER_FIXED: usize = 11 + 4 + 4;
 const CRITICAL_FLAGS: u32 = 0xFFFF_0000;
 /// Cut a batch early once this many wire bytes went in. Memory: a batch is the unit
 /// that sits in the pump's channel and the writer's buffers, so its size multiplies
-/// into peak RSS; 4 MB is ~7k wide Tableau requests. `usagelake bench`, 1M rows, with
+/// into peak RSS; 4 MB is ~7k wide request-log rows. `usagelake bench`, 1M rows, with
 /// the single-threaded runtime: 8 → 4 MB took peak RSS from 183 to 118 MB at the same
 /// speed (1.21× the floor both; 10M rows: 167 MB). It also keeps a batch of huge text
 /// values far below Arrow's 2 GiB i32-offset limit (uuid text is 2.25× its wire size).
@@ -340,8 +340,6 @@ fn be_i32(buf: &[u8], at: usize) -> i32 {
 }
 
 #[cfg(test)]
-mod bench;
-#[cfg(test)]
 mod framing_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

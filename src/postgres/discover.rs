@@ -1,6 +1,6 @@
 //! Catalog discovery: match a [`TableSpec`] against the columns the server really has.
 //!
-//! Tableau's schema drifts between versions (reference §6b.10: sites 55 → 152 columns,
+//! Vendor schemas drift between versions (reference §6b.10: sites 55 → 152 columns,
 //! sessions.data dropped in 2023.1, ids widened in 2022.2), so every run checks
 //! `sql/extract/discover_columns.sql` instead of trusting the spec.
 
@@ -12,7 +12,7 @@ use super::error::ExtractError;
 use super::spec::{ResolvedTable, TableKind, TableSpec};
 use super::types::PgType;
 
-/// Columns that hold credentials in the Tableau repository (reference §2: system_users,
+/// Columns that hold credentials in the repositories we read (reference §2: system_users,
 /// workbooks, datasources, sessions). Never selected, whatever a spec says.
 pub const SECRET_COLUMNS: &[&str] = &[
     "hashed_password",

@@ -9,7 +9,7 @@
 //! `statement` (SQL templates → statements), `copy_binary` (COPY framing → batches),
 //! `types` (the type table and per-type decoders), `tls` (sslmode=require).
 
-mod copy_binary;
+pub(crate) mod copy_binary;
 mod discover;
 mod error;
 mod session;

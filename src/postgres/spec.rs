@@ -4,8 +4,8 @@ use arrow_schema::SchemaRef;
 
 use super::types::PgType;
 
-/// One table the generic extractor can read. Built by a source kind (see
-/// `extract::tableau`) or by tests.
+/// One table the generic extractor can read. Built by a source kind (its table specs
+/// in `sources/<kind>/`) or by tests.
 #[derive(Debug, Clone)]
 pub struct TableSpec {
     /// Dataset name in the lake (folder under the source).

@@ -15,7 +15,7 @@ const MIN_PENDING_KEY_SQL: &str = include_str!("../../sql/extract/min_pending_ke
 const COUNT_ROWS_SQL: &str = include_str!("../../sql/extract/count_rows.sql");
 const TIME_AT_KEY_SQL: &str = include_str!("../../sql/extract/time_at_key.sql");
 
-/// Schema every Tableau repository table is read from.
+/// Schema every repository table is read from.
 pub(super) const SCHEMA: &str = "public";
 
 /// Which rows of a table to read.
@@ -30,8 +30,8 @@ pub enum RowRange {
         to_us: i64,
     },
     /// Event tables: `key_from <= key < key_to` and `from_us <= time < to_us`. The key
-    /// bounds let the server use the primary key index (Tableau has no index on
-    /// `created_at`); the time bounds keep the result exact (backfills).
+    /// bounds let the server use the primary key index (event times often have no
+    /// index); the time bounds keep the result exact (backfills).
     KeysAndTimeBetween {
         key_from: i64,
         key_to: i64,
@@ -252,7 +252,7 @@ fn range_error(table: &ResolvedTable, message: String) -> ExtractError {
 }
 
 /// A literal of the column's own type, so the server never converts between zones:
-/// Tableau's naive-UTC `timestamp` columns compare to a naive literal (casting either
+/// naive-UTC `timestamp` columns compare to a naive literal (casting either
 /// side to timestamptz would apply the server's TimeZone), timestamptz columns to an
 /// explicit `+00` literal. None outside years 1..=9999 (chrono's range).
 pub(super) fn timestamp_literal(unix_us: i64, is_zoned: bool) -> Option<String> {

@@ -2,7 +2,7 @@
 //!
 //! That is libpq's meaning of `require` (PostgreSQL docs, "SSL Mode Descriptions":
 //! "I want my data to be encrypted, and I accept the overhead. I trust that the network
-//! will make sure I always connect to the server I want."). Tableau's repository uses a
+//! will make sure I always connect to the server I want."). A vendor's repository often uses a
 //! self-signed `server.crt` unless an admin installs one (reference §1), so verifying it
 //! would need verify-ca with that file, which the config does not offer yet.
 //! Handshake signatures are still checked, with ring (builds without cmake).

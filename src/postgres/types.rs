@@ -24,7 +24,7 @@ pub enum PgType {
     Bool,
     /// text, varchar, bpchar, name
     Text,
-    /// timestamp without time zone: Tableau stores naive UTC.
+    /// timestamp without time zone: the repositories we read store naive UTC.
     Timestamp,
     TimestampTz,
     Date,
@@ -37,8 +37,8 @@ pub enum PgType {
     Int8Array,
 }
 
-/// Arrow's time zone tag for every timestamp: Tableau stores naive UTC (reference §3
-/// "Time zones"), and timestamptz travels as UTC microseconds in binary COPY.
+/// Arrow's time zone tag for every timestamp: the repositories we read store naive UTC
+/// (reference §3 "Time zones"), and timestamptz travels as UTC microseconds in binary COPY.
 pub const UTC: &str = "UTC";
 
 impl PgType {
@@ -107,8 +107,8 @@ impl PgType {
         self == actual
             || matches!(
                 (self, actual),
-                // Tableau widened http_requests.id / historical_events.id int4 → int8 in
-                // 2022.2 (reference §6b.5): one spec reads both server versions.
+                // Servers widen ids int4 → int8 between versions (the BI repository did in
+                // 2022.2, reference §6b.5): one spec reads both server versions.
                 (Int8, Int2 | Int4)
                     | (Int4, Int2)
                     // Same microseconds on the wire; naive values are UTC by convention.

@@ -35,6 +35,8 @@ use chrono_tz::Tz;
 
 pub use error::RunError;
 pub use summary::{DatasetSummary, SourceSummary};
+/// `usagelake bench` measures the extract of one kind: a generated Tableau-shaped table.
+pub use tableau::bench;
 
 use crate::config::{Output, SourceKind};
 use crate::days::DateRange;
@@ -50,7 +52,7 @@ pub const KINDS: &[SourceKind<SourceConfig>] = &[tableau::config::KIND, arcgis::
 #[derive(Debug, Clone)]
 pub enum SourceConfig {
     Tableau(tableau::config::TableauSource),
-    /// Boxed: far larger than a Tableau source (filters, fields, HTTP options).
+    /// Boxed: far larger than the other variants (filters, fields, HTTP options).
     Arcgis(Box<arcgis::config::ArcgisSource>),
 }
 
@@ -120,7 +122,7 @@ impl SourceConfig {
     /// in the summary, with a reason for every dataset it cannot re-read).
     pub fn is_in_backfill(&self, requested: &[String]) -> bool {
         match self {
-            // Every tableau source, even with no event dataset selected: the checkpoint
+            // Every source of this kind, even with no event dataset selected: the checkpoint
             // ids of interrupted backfills depend on this list.
             SourceConfig::Tableau(_) => true,
             SourceConfig::Arcgis(_) => !self.selected_datasets(requested).is_empty(),

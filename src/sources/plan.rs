@@ -11,8 +11,7 @@ pub enum Availability {
     Part,
     /// Before the source's oldest row: a backfill cannot re-read it.
     None,
-    /// A dataset no backfill can re-read (ArcGIS `users`, `logins`: the portal knows
-    /// each member only as they are now).
+    /// A dataset no backfill can re-read (e.g. a snapshot of members as they are now).
     NotBackfillable,
 }
 
@@ -20,9 +19,9 @@ pub enum Availability {
 pub struct DatasetDay {
     pub source: String,
     pub dataset: String,
-    /// Rows the source holds for the day (Tableau: count over the key range, exact by
-    /// time). None (JSON null) when the source cannot count a day cheaply: ArcGIS
-    /// history pages carry no total, and paging a whole day just to count it would be
+    /// Rows the source holds for the day (a table: count over the day's key range, exact
+    /// by time). None (JSON null) when the source cannot count a day cheaply: API pages
+    /// that carry no total, and paging a whole day just to count it would be
     /// the backfill itself, so the dry run says "unknown" instead of guessing.
     pub source_rows: Option<u64>,
     /// Rows the lake's partition holds (Parquet footers).
@@ -45,7 +44,7 @@ impl DatasetDay {
 
 impl DayPlan {
     /// Rows a backfill of the day would read: the source's count where it has one,
-    /// else (ArcGIS history) what the lake holds for the day, the best estimate there is;
+    /// else what the lake holds for the day, the best estimate there is;
     /// a day the lake does not hold either counts 0 (unknown).
     pub fn estimated_rows(&self) -> u64 {
         self.datasets

@@ -26,10 +26,9 @@ pub struct DatasetStatus {
     pub kind: &'static str,
     /// RFC3339: when a run last updated this dataset successfully (state file).
     pub last_success: Option<String>,
-    /// Tableau: the highest id archived. ArcGIS `history`: UTC epoch ms.
+    /// The state's watermark as the kind defines it (a key, or UTC epoch ms).
     pub watermark: Option<i64>,
-    /// The watermark as a time where it is one: ArcGIS `history` (everything created
-    /// before it is archived) and `logins` (the newest `last_login` archived).
+    /// The watermark as a time where it is one (everything before it is archived).
     pub watermark_time: Option<String>,
     pub newest_event: Option<String>,
     /// Hours between the newest archived event and now.
@@ -40,8 +39,8 @@ pub struct DatasetStatus {
     pub last_partition: Option<String>,
     /// Ids the source purged before we copied them.
     pub purged: Option<PurgeGap>,
-    /// A time span the source no longer provides and the lake does not hold (ArcGIS
-    /// history: retention passed our watermark, or the first run's start).
+    /// A time span the source no longer provides and the lake does not hold (its
+    /// retention passed our watermark, or the first run's start).
     pub lost_span: Option<LostSpan>,
     /// Worth knowing but not a gap (e.g. events the portal still has before the lake's
     /// first day, which a backfill can still archive).
@@ -127,8 +126,7 @@ pub fn lake_status(
 /// Dates missing between the first and last `event_date=` partitions.
 pub fn empty_days<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
     let dates: Vec<NaiveDate> = names
-        .filter_map(|n| n.strip_prefix("event_date="))
-        .filter_map(|d| d.parse().ok())
+        .filter_map(crate::load::event_partition_date)
         // The NULL-time bucket (1970-01-01) is not a day of activity.
         .filter(|d: &NaiveDate| *d != crate::load::NULL_EVENT_DATE)
         .collect();

@@ -5,7 +5,6 @@ use std::fs::File;
 use std::path::PathBuf;
 
 use arrow_array::RecordBatch;
-use chrono::NaiveDate;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::TransformError;
@@ -46,29 +45,4 @@ pub fn read_concat(files: &[PathBuf]) -> Result<Option<RecordBatch>, TransformEr
             path: files[0].clone(),
             message: e.to_string(),
         })
-}
-
-/// `event_date=2026-11-01` → the date; `None` for other folder names.
-pub fn partition_date(name: &str, key: &str) -> Option<NaiveDate> {
-    let value = name.strip_prefix(key)?.strip_prefix('=')?;
-    NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn partition_dates_come_from_folder_names() {
-        let d = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
-        assert_eq!(
-            partition_date("event_date=2026-11-01", "event_date"),
-            Some(d)
-        );
-        assert_eq!(
-            partition_date("snapshot_date=2026-11-01", "event_date"),
-            None
-        );
-        assert_eq!(partition_date("event_date=1970-13-01", "event_date"), None);
-    }
 }

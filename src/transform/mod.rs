@@ -1,6 +1,6 @@
 //! Transform stage, shared by every source: the arrow-rs ↔ polars bridge and reading and
 //! replacing derived partitions. Source-specific derived datasets live with their source
-//! (Tableau's `requests_enriched` and seeds: `sources::tableau::enrich`).
+//! (e.g. an enriched request log in `sources/<kind>/enrich`).
 //!
 //! - `bridge`: the only module that converts between arrow-rs and polars.
 //! - `lake`: reading partitions back and replacing a derived partition atomically.

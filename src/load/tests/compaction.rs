@@ -17,7 +17,7 @@ fn many_small_runs_are_compacted_into_one_file() {
         compactions += summary.partitions_compacted;
     }
     assert_eq!(compactions, 1);
-    let partitions = list_partitions(&layout, "tableau", "http_requests").unwrap();
+    let partitions = list_partitions(&layout, "repo", "http_requests").unwrap();
     assert_eq!(partitions.len(), 1);
     assert_eq!(partitions[0].files.len(), 1, "{:?}", partitions[0].files);
     let ids = all_ids(&layout);
@@ -86,7 +86,7 @@ fn recover_rolls_back_a_compaction_that_was_not_published() {
     let old = files_of(&layout);
     let staged = layout
         .staging_dir("run-c")
-        .join("tableau.http_requests.00001.staged");
+        .join("repo.http_requests.00001.staged");
     write_plain_file(&staged, &[day_batch(DAY1, 0, 10)]);
     let rel = |p: &Path| p.strip_prefix(dir.path()).unwrap().to_path_buf();
     let journal = compact::Journal {
@@ -111,11 +111,7 @@ fn recover_removes_dead_runs_staging_but_keeps_live_ones() {
     recover::write_owner_for_test(&live, std::process::id() as i32);
     // Above Linux's maximum pid_max (2^22): no process can have it.
     recover::write_owner_for_test(&dead, 0x3fff_fff0);
-    std::fs::write(
-        dead.join("tableau.http_requests.00001.staged"),
-        b"half a file",
-    )
-    .unwrap();
+    std::fs::write(dead.join("repo.http_requests.00001.staged"), b"half a file").unwrap();
     let report = recover(&layout).unwrap();
     assert_eq!(report.staging_removed, vec![dead.clone()]);
     assert_eq!(report.staging_kept, vec![live.clone()]);

@@ -95,7 +95,7 @@ fn options(run_id: &str, row_group_rows: usize) -> WriterOptions {
 fn write_all(layout: &LakeLayout, opts: WriterOptions, batches: &[RecordBatch]) -> WriteSummary {
     let mut w = DatasetWriter::open(
         layout,
-        "tableau",
+        "repo",
         "http_requests",
         schema(),
         event_partitioning(),
@@ -109,7 +109,7 @@ fn write_all(layout: &LakeLayout, opts: WriterOptions, batches: &[RecordBatch]) 
 }
 
 fn files_of(layout: &LakeLayout) -> Vec<PathBuf> {
-    list_partitions(layout, "tableau", "http_requests")
+    list_partitions(layout, "repo", "http_requests")
         .unwrap()
         .into_iter()
         .flat_map(|p| p.files)
@@ -208,7 +208,7 @@ fn writes_partitions_readers_understand() {
     .collect();
     assert_eq!(summary.partitions, expected);
 
-    let partitions = list_partitions(&layout, "tableau", "http_requests").unwrap();
+    let partitions = list_partitions(&layout, "repo", "http_requests").unwrap();
     let counts: BTreeMap<String, u64> = partitions
         .iter()
         .map(|p| (p.name.clone(), p.rows))
@@ -287,15 +287,9 @@ fn snapshot_same_day_rerun_replaces_and_empty_table_writes_schema() {
     let date = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
     let snapshot = |rows: &[RecordBatch], run: &str| {
         let part = Partitioning::SnapshotDate { date };
-        let mut w = DatasetWriter::open(
-            &layout,
-            "tableau",
-            "users",
-            schema(),
-            part,
-            options(run, 1000),
-        )
-        .unwrap();
+        let mut w =
+            DatasetWriter::open(&layout, "repo", "users", schema(), part, options(run, 1000))
+                .unwrap();
         for b in rows {
             w.write(b).unwrap();
         }
@@ -304,7 +298,7 @@ fn snapshot_same_day_rerun_replaces_and_empty_table_writes_schema() {
     snapshot(&[day_batch(DAY1, 1, 10), day_batch(DAY1, 11, 5)], "run-a");
     let summary = snapshot(&[day_batch(DAY1, 1, 3)], "run-b");
     assert_eq!(summary.partitions.get("snapshot_date=2026-03-08"), Some(&3));
-    let partitions = list_partitions(&layout, "tableau", "users").unwrap();
+    let partitions = list_partitions(&layout, "repo", "users").unwrap();
     assert_eq!(partitions.len(), 1);
     assert_eq!(
         partitions[0].files,
@@ -316,7 +310,7 @@ fn snapshot_same_day_rerun_replaces_and_empty_table_writes_schema() {
     );
 
     snapshot(&[], "run-c");
-    let file = &list_partitions(&layout, "tableau", "users").unwrap()[0].files[0];
+    let file = &list_partitions(&layout, "repo", "users").unwrap()[0].files[0];
     let reader =
         ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(file).unwrap()).unwrap();
     assert_eq!(

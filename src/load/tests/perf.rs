@@ -45,7 +45,7 @@ fn batch(first: i64, n: i64) -> RecordBatch {
     let mix = |i: i64, m: u64| (i as u64).wrapping_mul(6364136223846793005).rotate_left(17) % m;
     let pick = |opts: &'static [&'static str], i: i64| opts[mix(i, opts.len() as u64) as usize];
     let url = ids.iter().map(|&i| {
-        format!("/views/Workbook_{}/Sheet{}?:embed=y&:showVizHome=no&:host_url=https%3A%2F%2Ftableau.example.org%2F&:tabs=no&r={}",
+        format!("/views/Workbook_{}/Sheet{}?:embed=y&:showVizHome=no&:host_url=https%3A%2F%2Fbi.example.org%2F&:tabs=no&r={}",
             mix(i, 400), mix(i, 12), mix(i, 100_000))
     });
     let agent = ids.iter().map(|&i| {
@@ -110,7 +110,7 @@ fn run(
     let started = Instant::now();
     let mut w = DatasetWriter::open(
         layout,
-        "tableau",
+        "repo",
         "http_requests",
         schema(),
         partitioning,
@@ -139,7 +139,7 @@ fn perf_one_million_http_requests() {
         let layout = LakeLayout::new(dir.path());
         let (summary, secs) = run(&layout, compression, "initial", 0, rows);
         assert_eq!(summary.rows_written, rows as u64);
-        let bytes = dir_bytes(&layout.dataset_dir("tableau", "http_requests"));
+        let bytes = dir_bytes(&layout.dataset_dir("repo", "http_requests"));
         println!(
             "{label}: {} rows in {secs:.2}s = {:.0} rows/s, {} partitions, {:.1} MB ({:.1} B/row)",
             rows,

@@ -19,7 +19,7 @@ use crate::load::WriteSummary;
 /// Raw Arrow bytes a partition may buffer before its rows are sorted and written as a
 /// row group. Sorting an out-of-order buffer needs the buffer plus a sorted copy, so
 /// this bounds memory per open partition at about twice this (once, for rows already
-/// in order), whatever `row_group_rows` says: wide rows (a Tableau request is ~550
+/// in order), whatever `row_group_rows` says: wide rows (a request-log row is ~550
 /// bytes) then give row groups of ~45k rows, the order of DuckDB's own default
 /// (122,880), instead of 1M-row buffers of half a gigabyte. 24 rather than 32 MB kept
 /// a 1M-row first run under 200 MB peak RSS in `usagelake bench`.

@@ -99,8 +99,7 @@ async fn oldest_event_ms(source: &ArcgisSource) -> Result<Option<i64>, RunError>
 fn first_day(first_partition: &Option<String>) -> Option<NaiveDate> {
     first_partition
         .as_deref()
-        .and_then(|n| n.strip_prefix("event_date="))
-        .and_then(|d| d.parse().ok())
+        .and_then(crate::load::event_partition_date)
         .filter(|d| *d != crate::load::NULL_EVENT_DATE)
 }
 

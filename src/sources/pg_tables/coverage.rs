@@ -1,14 +1,15 @@
 //! Did we lose anything? Compares what the source can still provide with what the lake
 //! already holds.
 //!
-//! Tableau purges `http_requests` after about a week (`tsm maintenance cleanup`, or a
-//! TRUNCATE in some backup scripts) and background jobs after 30 days. Event ids come
+//! Repositories purge their logs (the BI repository: request logs after about a week by
+//! its maintenance cleanup or a TRUNCATE in some backup scripts, background jobs after
+//! 30 days). Event ids come
 //! from a sequence, so when the source's oldest remaining id is above our watermark + 1,
 //! the ids in between were deleted before any run copied them. Caveat: ids a rolled-back
 //! transaction consumed look the same, so a gap of a few ids right at the edge can be a
 //! false alarm; a real purge gap is usually thousands of ids and hours of time.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -53,8 +54,7 @@ pub struct SourceExtent {
 impl SourceExtent {
     /// The local date of the source's oldest row: days before it cannot be re-read.
     pub fn oldest_date(&self, tz: Tz) -> Option<NaiveDate> {
-        let t = DateTime::<Utc>::from_timestamp_micros(self.oldest_us?)?;
-        Some(t.with_timezone(&tz).date_naive())
+        Some(crate::days::local_date(self.oldest_us?, tz))
     }
 }
 

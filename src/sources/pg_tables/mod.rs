@@ -1,5 +1,5 @@
 //! Reading PostgreSQL tables into the lake, shared by the source kinds that do
-//! (`tableau` now, any-table `postgres` next): the batch pump from a COPY stream into a
+//! (a BI repository now, any PostgreSQL table next): the batch pump from a COPY stream into a
 //! lake writer, watermark statistics, the key range of a local day, and purge gaps.
 //! Knows table specs (`crate::postgres`), never a particular product.
 

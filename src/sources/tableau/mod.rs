@@ -5,8 +5,10 @@
 //!   dimension tables snapshotted whole; then `enrich` rebuilds the derived datasets.
 //! - `backfill`: re-reading a day by key range (`pg_tables::KeyLocator`), and the plan.
 //! - `status`: purge gaps against the watermark; `check`: `check --connect`.
+//! - `bench`: `usagelake bench`, this kind's extract against its peers.
 
 pub mod backfill;
+pub mod bench;
 pub(crate) mod check;
 pub mod config;
 pub mod enrich;

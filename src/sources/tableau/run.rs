@@ -152,12 +152,15 @@ fn rebuild_derived(
 ) -> Result<TransformSummary, RunError> {
     let mut event_dates = std::collections::BTreeSet::new();
     for d in datasets.iter().filter(|d| d.name == "http_requests") {
-        event_dates.extend(d.partitions.keys().filter_map(|p| {
-            NaiveDate::parse_from_str(p.strip_prefix("event_date=")?, "%Y-%m-%d").ok()
-        }));
+        event_dates.extend(
+            d.partitions
+                .keys()
+                .filter_map(|p| crate::load::event_partition_date(p)),
+        );
     }
     let wrote_snapshots = datasets.iter().any(|d| {
-        d.skipped.is_none() && d.partitions.keys().any(|p| p.starts_with("snapshot_date="))
+        let is_snapshot = |p: &String| crate::load::partition_date(p, "snapshot_date").is_some();
+        d.skipped.is_none() && d.partitions.keys().any(is_snapshot)
     });
     let rebuild = RebuildRequest {
         layout: ctx.source.layout,

@@ -16,14 +16,14 @@ use crate::postgres::types::{oid, PgType};
 
 mod structured_types;
 
-pub(super) fn header() -> Vec<u8> {
+pub(crate) fn header() -> Vec<u8> {
     let mut b = b"PGCOPY\n\xff\r\n\0".to_vec();
     b.extend_from_slice(&0i32.to_be_bytes());
     b.extend_from_slice(&0i32.to_be_bytes());
     b
 }
 
-pub(super) fn tuple(out: &mut Vec<u8>, fields: &[Option<&[u8]>]) {
+pub(crate) fn tuple(out: &mut Vec<u8>, fields: &[Option<&[u8]>]) {
     out.extend_from_slice(&(fields.len() as i16).to_be_bytes());
     for f in fields {
         match f {
@@ -36,12 +36,12 @@ pub(super) fn tuple(out: &mut Vec<u8>, fields: &[Option<&[u8]>]) {
     }
 }
 
-pub(super) fn trailer(out: &mut Vec<u8>) {
+pub(crate) fn trailer(out: &mut Vec<u8>) {
     out.extend_from_slice(&(-1i16).to_be_bytes());
 }
 
 /// A resolved table: (name, spec type, server type); server type None = absent column.
-pub(super) fn resolved(cols: &[(&str, PgType, Option<PgType>)]) -> ResolvedTable {
+pub(crate) fn resolved(cols: &[(&str, PgType, Option<PgType>)]) -> ResolvedTable {
     let columns: Vec<ColumnSpec> = cols
         .iter()
         .map(|(n, t, _)| ColumnSpec {

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use serde_json::{json, Map, Value};
 
-/// 2026-11-01T00:00:00Z: the first generated day, the same week as the Tableau demo.
+/// 2026-11-01T00:00:00Z: the first generated day, the same week as the rest of the demo.
 /// Fixed (not relative to today) so a second demo run finds nothing new.
 pub const FIRST_DAY_MS: i64 = 1_793_491_200_000;
 pub const DAY_MS: i64 = 86_400_000;

@@ -18,12 +18,13 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::dims::Dimensions;
-use super::lake::{partition_date, read_files};
+use super::lake::read_files;
 use super::report::{ReportBuilder, ResolutionReport};
 use super::requests_enriched::{enrich, enriched_schema};
 use super::seeds;
 use super::snapshots::SnapshotCatalog;
 use super::TransformError;
+use crate::load::partition_date;
 use crate::load::PartitionPublisher;
 use crate::load::{event_partition_name, list_partitions, snapshot_partition_name};
 use crate::load::{Compression, LakeLayout, PartitionInfo, SortSpec};

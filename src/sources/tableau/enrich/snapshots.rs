@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 
-use super::lake::partition_date;
 use super::TransformError;
+use crate::load::partition_date;
 use crate::load::{list_partitions, LakeLayout};
 
 /// Dimension datasets the transform reads.

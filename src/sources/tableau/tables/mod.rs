@@ -9,6 +9,8 @@
 
 use crate::postgres::{ColumnSpec, PgType, TableKind, TableSpec};
 
+#[cfg(test)]
+mod decode_bench;
 mod events;
 mod snapshots;
 

@@ -13,8 +13,8 @@ use crate::pgcluster::{ClusterOptions, PgCluster};
 use crate::sources::tableau::tables;
 
 pub const DATABASE: &str = "bench";
-const SCHEMA_SQL: &str = include_str!("../../sql/demo/tableau_schema.sql");
-const BENCH_SQL: &str = include_str!("../../sql/bench/http_requests.sql");
+const SCHEMA_SQL: &str = include_str!("../../../../sql/demo/tableau_schema.sql");
+const BENCH_SQL: &str = include_str!("../../../../sql/bench/http_requests.sql");
 /// The generated month; fixed so that event dates are the same every time.
 pub const FIRST_DAY: &str = "2026-10-01";
 

@@ -1,15 +1,15 @@
-//! Decode throughput on an http_requests-shaped stream (20 columns, URIs ~100 chars,
+//! COPY-decoder throughput on an `http_requests`-shaped stream (20 columns, URIs ~100 chars,
 //! user agents ~110). Ignored by default; run optimized:
 //!
 //! ```text
-//! CARGO_PROFILE_DEV_OPT_LEVEL=3 cargo test --lib copy_binary::bench -- --ignored --nocapture
+//! CARGO_PROFILE_DEV_OPT_LEVEL=3 cargo test --lib decode_bench -- --ignored --nocapture
 //! ```
 
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use super::tests::{header, resolved, trailer, tuple};
-use super::CopyDecoder;
+use crate::postgres::copy_binary::tests::{header, resolved, trailer, tuple};
+use crate::postgres::copy_binary::CopyDecoder;
 
 const ROWS: usize = 300_000;
 
@@ -17,7 +17,7 @@ const ROWS: usize = 300_000;
 #[ignore = "benchmark: run optimized with --ignored --nocapture"]
 fn decode_http_requests_rows_per_second() {
     // The columns `usagelake run` reads, in its order, so the bench follows the spec.
-    let columns = crate::sources::tableau::tables::table_spec("http_requests", false)
+    let columns = super::table_spec("http_requests", false)
         .expect("http_requests is a Tableau dataset")
         .columns;
     assert_eq!(columns.len(), 20, "the field list below is for 20 columns");
