@@ -52,6 +52,10 @@ pub enum Command {
     Backfill(BackfillArgs),
     /// Split a long backfill into shard commands of similar size (for several machines).
     Plan(PlanArgs),
+    /// Reports from the lake (never the sources): inactive users, content, adoption,
+    /// maintenance windows, logins, and an HTML page of them.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Developer benchmark: times `run` against a generated http_requests table and the
     /// COPY floor (see benches/README.md).
     #[command(hide = true)]
@@ -192,4 +196,175 @@ pub enum BenchFormat {
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| format!("`{text}` is not a date like 2026-03-08"))
+}
+
+/// `usagelake report <name> <pipeline.toml> …`: one variant per report. A new report
+/// (Indico, sessions) is a variant here and one arm in `report::usage::build`.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Every account with its license/role, last activity the lake knows and days since
+    /// (accounts idle at least --days, or never seen): the license-reclamation list.
+    InactiveUsers(InactiveUsersArgs),
+    /// Tableau views and workbooks by distinct users and view loads, and stale content
+    /// (no view load in the range).
+    Content(ContentArgs),
+    /// Active users per day, week or month, per platform and site.
+    Adoption(AdoptionArgs),
+    /// Active users per hour of the week, the quietest windows, who was active in one.
+    MaintenanceWindow(MaintenanceWindowArgs),
+    /// ArcGIS sign-ins (the login log) and Tableau users' first/last request per day.
+    Logins(LoginsArgs),
+    /// One self-contained HTML page with charts and tables (no network needed to view).
+    Html(HtmlArgs),
+}
+
+impl ReportCommand {
+    /// The output options of a table report; `None` for `html`, which writes a page.
+    pub fn output(&self) -> Option<&ReportOutput> {
+        match self {
+            ReportCommand::InactiveUsers(a) => Some(&a.output),
+            ReportCommand::Content(a) => Some(&a.output),
+            ReportCommand::Adoption(a) => Some(&a.output),
+            ReportCommand::MaintenanceWindow(a) => Some(&a.output),
+            ReportCommand::Logins(a) => Some(&a.output),
+            ReportCommand::Html(_) => None,
+        }
+    }
+
+    pub fn pipeline(&self) -> &std::path::Path {
+        match (self, self.output()) {
+            (ReportCommand::Html(a), _) => &a.pipeline,
+            (_, Some(output)) => &output.pipeline,
+            (_, None) => unreachable!("every table report has output options"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportOutput {
+    /// Pipeline file (TOML): the lake root and time zone. Only the lake is read.
+    pub pipeline: PathBuf,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Only this section of a report with several (e.g. `stale` of `content`).
+    #[arg(long, value_name = "NAME")]
+    pub section: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InactiveUsersArgs {
+    #[command(flatten)]
+    pub output: ReportOutput,
+    /// List accounts idle at least this many days (and those never seen).
+    #[arg(long)]
+    pub days: u32,
+    /// Only this source (its name) or platform (`tableau`, `arcgis`).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Count days up to this date instead of today (pipeline time zone).
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct ContentArgs {
+    #[command(flatten)]
+    pub output: ReportOutput,
+    /// First day (inclusive, YYYY-MM-DD, pipeline time zone).
+    #[arg(long, value_parser = parse_date)]
+    pub from: NaiveDate,
+    /// Last day (inclusive).
+    #[arg(long, value_parser = parse_date)]
+    pub to: NaiveDate,
+    /// Only this Tableau site (name or URL namespace).
+    #[arg(long)]
+    pub site: Option<String>,
+    /// Only the first N views and workbooks (stale content is always complete).
+    #[arg(long)]
+    pub top: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptionArgs {
+    #[command(flatten)]
+    pub output: ReportOutput,
+    /// First day (inclusive, YYYY-MM-DD, pipeline time zone).
+    #[arg(long, value_parser = parse_date)]
+    pub from: NaiveDate,
+    /// Last day (inclusive).
+    #[arg(long, value_parser = parse_date)]
+    pub to: NaiveDate,
+    #[arg(long, value_enum, default_value_t = crate::report::usage::Period::Day)]
+    pub by: crate::report::usage::Period,
+}
+
+#[derive(Debug, Args)]
+pub struct MaintenanceWindowArgs {
+    #[command(flatten)]
+    pub output: ReportOutput,
+    /// First day (inclusive, YYYY-MM-DD, pipeline time zone).
+    #[arg(long, value_parser = parse_date)]
+    pub from: NaiveDate,
+    /// Last day (inclusive).
+    #[arg(long, value_parser = parse_date)]
+    pub to: NaiveDate,
+    /// Length of the outage window in hours.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=168))]
+    pub hours: u32,
+    /// Quietest windows listed per source.
+    #[arg(long, default_value_t = 3)]
+    pub windows: usize,
+    /// List who was active in the window starting here (e.g. "Sat 22:00"); default: each
+    /// source's quietest window.
+    #[arg(long, value_name = "WEEKDAY HH:00")]
+    pub at: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginsArgs {
+    #[command(flatten)]
+    pub output: ReportOutput,
+    /// First day (inclusive, YYYY-MM-DD, pipeline time zone).
+    #[arg(long, value_parser = parse_date)]
+    pub from: NaiveDate,
+    /// Last day (inclusive).
+    #[arg(long, value_parser = parse_date)]
+    pub to: NaiveDate,
+    /// Only this user (Tableau user name or ArcGIS username, case-insensitive).
+    #[arg(long)]
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HtmlArgs {
+    /// Pipeline file (TOML).
+    pub pipeline: PathBuf,
+    /// First day (inclusive, YYYY-MM-DD, pipeline time zone).
+    #[arg(long, value_parser = parse_date)]
+    pub from: NaiveDate,
+    /// Last day (inclusive).
+    #[arg(long, value_parser = parse_date)]
+    pub to: NaiveDate,
+    /// The page to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// "Inactive licenses" lists accounts idle at least this many days.
+    #[arg(long, default_value_t = 90)]
+    pub inactive_days: u32,
+    /// Maintenance window length in hours.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=168))]
+    pub hours: u32,
+    /// Count inactivity up to this date instead of today.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
 }

@@ -41,6 +41,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Status(args) => return ops::status_command(&args).await,
             Command::Backfill(args) => ops::backfill_command(&args, &progress, quiet).await,
             Command::Plan(args) => ops::plan_command(&args).await,
+            // Reads Parquet on threads of its own: off the async runtime.
+            Command::Report(command) => {
+                tokio::task::spawn_blocking(move || crate::report::usage::run(&command))
+                    .await
+                    .context("the report thread panicked")?
+            }
             // Synchronous (subprocesses and psql): off the async workers.
             Command::Bench(args) => {
                 tokio::task::spawn_blocking(move || crate::sources::bench::run(&args, quiet))
@@ -57,6 +63,9 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
     let is_usage = error.chain().any(|cause| {
         cause.is::<ConfigErrors>()
             || cause.is::<UsageError>()
+            || cause
+                .downcast_ref::<crate::report::usage::ReportError>()
+                .is_some_and(crate::report::usage::ReportError::is_usage_error)
             || cause
                 .downcast_ref::<RunError>()
                 .is_some_and(RunError::is_usage_error)

@@ -2,3 +2,4 @@
 
 pub mod ledger_read;
 pub mod status;
+pub mod usage;

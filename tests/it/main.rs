@@ -13,6 +13,8 @@ mod indico;
 mod jobs;
 mod ops;
 mod pgcluster;
+mod report_page;
+mod reports;
 mod restart;
 mod snapshot;
 mod support;

@@ -5,6 +5,7 @@ pub mod indico_lake;
 pub mod lake;
 pub mod pg;
 pub mod portal_lake;
+pub mod report_lake;
 pub mod wait;
 
 #[allow(unused_imports)]

@@ -26,4 +26,5 @@ use crate::transform::{bridge, lake, TransformError};
 pub use rebuild::{rebuild, RebuildRequest, TransformSummary};
 pub use report::{ResolutionReport, UnresolvedValue};
 pub use requests_enriched::enriched_schema;
+pub use seeds::{logins_schema, usage_daily_schema};
 pub use snapshots::snapshot_in_force;

@@ -1,0 +1,8 @@
+//! `report html`: one self-contained static page (inline CSS, SVG and a few lines of JS;
+//! nothing fetched, so it opens from a shared drive) built from the same report functions
+//! the CLI prints, so every number on the page equals the CLI's.
+
+mod page;
+pub mod svg;
+
+pub use page::{render_page, PageQuery};
