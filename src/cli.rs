@@ -52,6 +52,9 @@ pub enum Command {
     Backfill(BackfillArgs),
     /// Split a long backfill into shard commands of similar size (for several machines).
     Plan(PlanArgs),
+    /// Reports from the lake: who is logged in, sessions, peak concurrency.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Developer benchmark: times `run` against a generated http_requests table and the
     /// COPY floor (see benches/README.md).
     #[command(hide = true)]
@@ -187,4 +190,59 @@ pub enum BenchFormat {
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| format!("`{text}` is not a date like 2026-03-08"))
+}
+
+/// `usagelake report <name> <pipeline.toml> …`.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// The users logged in at an instant (default now), per machine: `machine: user, user`.
+    CurrentUsers(CurrentUsersArgs),
+    /// Sessions that began (orphans: ended) on the local dates --from..--to.
+    Sessions(SessionsArgs),
+    /// Per machine and hour, the most sessions open at once.
+    Concurrency(SessionsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionScope {
+    /// Pipeline file (TOML): the lake root, time zone and session sources. Only the lake
+    /// is read.
+    pub pipeline: PathBuf,
+    /// Only this machine (exact name).
+    #[arg(long)]
+    pub machine: Option<String>,
+    /// Only this source.
+    #[arg(long)]
+    pub source: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CurrentUsersArgs {
+    #[command(flatten)]
+    pub scope: SessionScope,
+    /// The instant: RFC 3339 (`2026-03-08T03:00:00Z`, `…+01:00`) or a local time in the
+    /// pipeline's zone (`2026-03-08 03:00`). Default: now.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    #[command(flatten)]
+    pub scope: SessionScope,
+    /// First local date (inclusive).
+    #[arg(long, value_parser = parse_date)]
+    pub from: NaiveDate,
+    /// Last local date (inclusive).
+    #[arg(long, value_parser = parse_date)]
+    pub to: NaiveDate,
 }

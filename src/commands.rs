@@ -40,6 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Status(args) => return crate::ops::status_command(&args).await,
             Command::Backfill(args) => crate::ops::backfill_command(&args, &progress, quiet).await,
             Command::Plan(args) => crate::ops::plan_command(&args).await,
+            Command::Report(command) => crate::report::sessions_output::run(&command),
             // Synchronous (subprocesses and psql): off the async workers.
             Command::Bench(args) => {
                 tokio::task::spawn_blocking(move || crate::bench::run(&args, quiet))
@@ -110,6 +111,10 @@ async fn check_command(args: &CheckArgs, quiet: bool) -> anyhow::Result<()> {
             Source::Tableau(tableau_source) => tableau_source,
             Source::Arcgis(arcgis_source) => {
                 problems += crate::pipeline::arcgis::check_connect(arcgis_source, quiet).await;
+                continue;
+            }
+            Source::Events(events_source) => {
+                problems += crate::sources::events::check_files(events_source, quiet);
                 continue;
             }
         };

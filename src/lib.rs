@@ -17,4 +17,5 @@ pub mod ops;
 pub mod pgcluster;
 pub mod pipeline;
 pub mod report;
+pub mod sources;
 pub mod transform;

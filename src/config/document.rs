@@ -9,7 +9,7 @@ use toml::de::{DeTable, DeValue};
 use super::error::ConfigErrors;
 use super::parse::{Problems, Table};
 use super::suggest::{did_you_mean, quoted_list};
-use super::{arcgis, tableau, Compression, Output, Pipeline, Source};
+use super::{arcgis, events, tableau, Compression, Output, Pipeline, Source};
 use super::{
     DEFAULT_COMPRESSION, DEFAULT_ROW_GROUP_ROWS, DEFAULT_TIME_ZONE, DEFAULT_ZSTD_LEVEL,
     MIN_ROW_GROUP_ROWS,
@@ -41,7 +41,7 @@ pub(super) struct SourceKind {
     pub parse: fn(&mut Problems, &Table, String, &Path) -> Option<Source>,
 }
 
-pub(super) const SOURCE_KINDS: &[SourceKind] = &[tableau::KIND, arcgis::KIND];
+pub(super) const SOURCE_KINDS: &[SourceKind] = &[tableau::KIND, arcgis::KIND, events::KIND];
 
 /// Parses and validates a whole file, reporting every problem found.
 pub(super) fn parse_document(text: &str, path: &Path) -> Result<Pipeline, ConfigErrors> {
@@ -65,8 +65,15 @@ pub(super) fn parse_document(text: &str, path: &Path) -> Result<Pipeline, Config
 
     let time_zone = time_zone(&mut p, &root);
     let output = output(&mut p, &root, base_dir);
-    let sources = sources(&mut p, &root, base_dir);
+    let mut sources = sources(&mut p, &root, base_dir);
     p.finish()?;
+    for source in &mut sources {
+        if let Source::Events(events) = source {
+            if !events.zone_is_explicit {
+                events.time_zone = time_zone;
+            }
+        }
+    }
     Ok(Pipeline {
         path: path.to_path_buf(),
         // output() returns None only after reporting a problem, and there were none.

@@ -10,6 +10,7 @@ mod arcgis_auth;
 mod datasets;
 mod document;
 mod error;
+mod events;
 mod parse;
 mod secret;
 mod suggest;
@@ -90,6 +91,8 @@ pub enum Source {
     Tableau(TableauSource),
     /// Boxed: far larger than a Tableau source (filters, fields, HTTP options).
     Arcgis(Box<ArcgisSource>),
+    /// Login/logout events from exported files.
+    Events(Box<crate::sources::events::EventsSource>),
 }
 
 impl Source {
@@ -97,6 +100,7 @@ impl Source {
         match self {
             Source::Tableau(s) => &s.name,
             Source::Arcgis(s) => s.name(),
+            Source::Events(s) => &s.name,
         }
     }
 
@@ -105,6 +109,7 @@ impl Source {
         match self {
             Source::Tableau(_) => "tableau",
             Source::Arcgis(_) => "arcgis",
+            Source::Events(_) => "events",
         }
     }
 }

@@ -130,6 +130,7 @@ fn demo_pipeline(
                 portal.point(arcgis);
                 continue;
             }
+            Source::Events(_) => continue,
         };
         tableau.host = "127.0.0.1".to_string();
         tableau.port = port;

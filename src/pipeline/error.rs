@@ -74,6 +74,8 @@ pub enum RunError {
         #[source]
         source: crate::transform::TransformError,
     },
+    #[error(transparent)]
+    Events(Box<crate::sources::events::EventsError>),
     #[error("interrupted")]
     Interrupted,
     #[error(transparent)]

@@ -124,6 +124,10 @@ async fn run_sources(
             Source::Arcgis(arcgis_source) => {
                 run_arcgis(pipeline, arcgis_source, request, layout, run_id, progress).await?
             }
+            Source::Events(events_source) => {
+                crate::sources::events::run_events(pipeline, events_source, layout, run_id)
+                    .map_err(|e| RunError::Events(Box::new(e)))?
+            }
         };
         sources.push(summary);
     }
@@ -158,6 +162,7 @@ pub(crate) fn selected_datasets<'a>(source: &'a Source, requested: &'a [String])
             None => tableau::DATASETS.to_vec(),
         },
         Source::Arcgis(a) => a.datasets(),
+        Source::Events(_) => crate::sources::events::DATASETS.to_vec(),
     };
     configured
         .into_iter()

@@ -3,3 +3,5 @@
 pub mod arcgis_status;
 pub mod ledger_read;
 pub mod status;
+pub mod sessions;
+pub mod sessions_output;

@@ -169,6 +169,7 @@ pub async fn status(pipeline: &Pipeline) -> Result<Status, crate::load::LoadErro
         sources.push(match source {
             Source::Tableau(t) => tableau_status(t, &layout, &store, now_us).await?,
             Source::Arcgis(a) => arcgis_status(pipeline, a, &layout, &store, now_us).await?,
+            Source::Events(e) => events_status(e, &layout, now_us)?,
         });
     }
     Ok(Status {
@@ -212,6 +213,33 @@ async fn tableau_status(
     Ok(SourceStatus {
         name: source.name.clone(),
         unreachable,
+        datasets,
+    })
+}
+
+/// An `events` source: what its datasets hold. Days without logins are normal (weekends),
+/// so `events` is reported as a snapshot-like dataset for gaps; `events_rejected` counts
+/// every bad row found so far.
+fn events_status(
+    source: &crate::sources::events::EventsSource,
+    layout: &LakeLayout,
+    now_us: i64,
+) -> Result<SourceStatus, crate::load::LoadError> {
+    let mut datasets = Vec::new();
+    for dataset in crate::sources::events::DATASETS {
+        let partitions = list_partitions(layout, &source.name, dataset)?;
+        let mut status = lake_status(dataset, false, &partitions, None, now_us);
+        status.kind = "event";
+        if *dataset == crate::sources::events::lake::EVENTS_REJECTED && status.lake_rows > 0 {
+            status
+                .notes
+                .push(format!("{} bad row(s) rejected (file, line, reason)", status.lake_rows));
+        }
+        datasets.push(status);
+    }
+    Ok(SourceStatus {
+        name: source.name.clone(),
+        unreachable: None,
         datasets,
     })
 }

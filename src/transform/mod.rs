@@ -8,8 +8,11 @@
 //!   `report`: the resolution report.
 //! - `rebuild`: which partitions to rebuild after a run, one day at a time; `lake`: reading
 //!   partitions and replacing derived ones atomically.
+//! - `auth_events`: Tableau and ArcGIS sign-ins in one model; `sessions`: login/logout
+//!   events → sessions (any source).
 //! - `bridge`: the only module that converts between arrow-rs and polars.
 
+pub mod auth_events;
 pub mod bridge;
 mod columns;
 pub mod content;
@@ -17,10 +20,11 @@ mod content_index;
 mod dims;
 mod enrich;
 mod error;
-mod lake;
+pub(crate) mod lake;
 mod rebuild;
 mod report;
 mod seeds;
+pub mod sessions;
 mod snapshots;
 
 pub use enrich::enriched_schema;

@@ -8,6 +8,7 @@ mod backfill;
 mod cli_errors;
 mod crash;
 mod demo;
+mod events;
 mod enrich;
 mod ops;
 mod pgcluster;

@@ -1,0 +1,131 @@
+//! `[[sources]] kind = "events"`: login/logout events from exported files.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use super::document::SourceKind;
+use super::parse::{Problems, Table};
+use super::Source;
+use crate::sources::events::config::{ColumnNames, EventsSource, FileFormat, TypeValues};
+use crate::sources::events::time::AmbiguousTime;
+use crate::transform::sessions::LoginPolicy;
+
+/// A year: longer "sessions" are a missing logout, not a session.
+pub const MAX_SESSION_HOURS_LIMIT: i64 = 8784;
+
+pub(super) const KIND: SourceKind = SourceKind {
+    name: "events",
+    keys: &[
+        "format",
+        "paths",
+        "time_column",
+        "type_column",
+        "machine_column",
+        "user_column",
+        "login_values",
+        "logout_values",
+        "failed_login_values",
+        "time_zone",
+        "ambiguous_time",
+        "delimiter",
+        "login_policy",
+        "max_session_hours",
+    ],
+    forbidden: &[],
+    parse,
+};
+
+fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<Source> {
+    if t.value("format").is_none() {
+        t.missing(p, "format", Some("format = \"csv\" or \"jsonl\"".into()));
+    }
+    let format = t.choice(
+        p,
+        "format",
+        &[("csv", FileFormat::Csv), ("jsonl", FileFormat::JsonLines)],
+    );
+    if t.value("paths").is_none() {
+        t.missing(
+            p,
+            "paths",
+            Some("paths = [\"/var/log/logons/*.csv*\"] (globs; include rotated names)".into()),
+        );
+    }
+    let paths = t.string_list(p, "paths").map(|list| {
+        list.into_iter()
+            .map(|(glob, _)| base_dir.join(glob).to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+    });
+    if paths.as_ref().is_some_and(Vec::is_empty) {
+        let span = t.span("paths");
+        p.report(span.as_ref(), t.key("paths"), "must list at least one glob", None);
+    }
+    let defaults = ColumnNames::default();
+    let column = |p: &mut Problems, key: &str, default: &str| {
+        t.string(p, key).unwrap_or(default).to_owned()
+    };
+    let columns = ColumnNames {
+        time: column(p, "time_column", &defaults.time),
+        event_type: column(p, "type_column", &defaults.event_type),
+        machine: column(p, "machine_column", &defaults.machine),
+        user: column(p, "user_column", &defaults.user),
+    };
+    let mut types = TypeValues::default();
+    for (key, slot) in [
+        ("login_values", &mut types.login),
+        ("logout_values", &mut types.logout),
+        ("failed_login_values", &mut types.failed_login),
+    ] {
+        if let Some(list) = t.string_list(p, key) {
+            *slot = list.into_iter().map(|(v, _)| v.to_owned()).collect();
+        }
+    }
+    let time_zone = t.string(p, "time_zone").and_then(|zone| {
+        let parsed = chrono_tz::Tz::from_str(zone).ok();
+        if parsed.is_none() {
+            let span = t.span("time_zone");
+            let hint = Some("an IANA zone name such as \"Europe/Berlin\" or \"UTC\"".to_owned());
+            let message = format!("unknown time zone \"{zone}\"");
+            p.report(span.as_ref(), t.key("time_zone"), message, hint);
+        }
+        parsed
+    });
+    let ambiguous_time = t.choice(
+        p,
+        "ambiguous_time",
+        &[
+            ("earliest", AmbiguousTime::Earliest),
+            ("latest", AmbiguousTime::Latest),
+            ("reject", AmbiguousTime::Reject),
+        ],
+    );
+    let delimiter = t.string(p, "delimiter").and_then(|d| match d.as_bytes() {
+        [b] if b.is_ascii() && *b != b'"' && *b != b'\n' => Some(*b),
+        _ => {
+            let span = t.span("delimiter");
+            let hint = Some("delimiter = \",\", \";\" or \"\\t\"".to_owned());
+            p.report(span.as_ref(), t.key("delimiter"), "must be one ASCII character", hint);
+            None
+        }
+    });
+    let login_policy = t.choice(
+        p,
+        "login_policy",
+        &[("parallel", LoginPolicy::Parallel), ("same", LoginPolicy::Same)],
+    );
+    let max_hours = t.integer(p, "max_session_hours", 0..=MAX_SESSION_HOURS_LIMIT);
+
+    let format = format?;
+    let mut source = EventsSource::new(&name, format, paths?, chrono_tz::UTC);
+    source.columns = columns;
+    source.types = types;
+    source.zone_is_explicit = time_zone.is_some();
+    source.time_zone = time_zone.unwrap_or(chrono_tz::UTC);
+    source.ambiguous_time = ambiguous_time.unwrap_or_default();
+    source.delimiter = delimiter.unwrap_or(b',');
+    source.login_policy = login_policy.unwrap_or_default();
+    if let Some(hours) = max_hours {
+        source.max_session_hours = hours as u32;
+    }
+    Some(Source::Events(Box::new(source)))
+}

@@ -1,0 +1,3 @@
+//! Source kinds, one folder each.
+
+pub mod events;
