@@ -129,3 +129,57 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
     }
     Some(Source::Events(Box::new(source)))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::{load_pipeline, parse_pipeline, Source};
+    use super::*;
+
+    fn events(source: &Source) -> &EventsSource {
+        match source {
+            Source::Events(events) => events,
+            other => panic!("expected an events source, got {}", other.kind()),
+        }
+    }
+
+    #[test]
+    fn the_example_file_parses_with_its_mappings() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
+        let pipeline = load_pipeline(&dir.join("events.example.toml")).unwrap_or_else(|e| panic!("{e}"));
+        let source = events(&pipeline.sources[0]);
+        assert_eq!(source.format, FileFormat::Csv);
+        assert_eq!(source.columns.event_type, "EventID");
+        assert_eq!(source.types.logout, ["4634", "4647", "logoff"]);
+        assert_eq!(source.login_policy, LoginPolicy::Parallel);
+        assert_eq!(source.max_session_hours, 24);
+        // No time_zone in the section: the pipeline's.
+        assert_eq!(source.time_zone, chrono_tz::Europe::Berlin);
+        assert_eq!(source.ambiguous_time, AmbiguousTime::Earliest);
+    }
+
+    #[test]
+    fn mistakes_are_reported_with_line_and_hint() {
+        let text = "[output]\nroot = \"lake\"\n\n[[sources]]\nname = \"x\"\nkind = \"events\"\n\
+                    format = \"xml\"\npaths = []\nlogin_polcy = \"same\"\ndelimiter = \";;\"\n";
+        let errors = parse_pipeline(text, Path::new("p.toml")).unwrap_err();
+        let lines: Vec<(usize, &str)> = errors
+            .problems
+            .iter()
+            .map(|p| (p.line, p.key.as_str()))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (7, "sources[0].format"),
+                (8, "sources[0].paths"),
+                (9, "sources[0].login_polcy"),
+                (10, "sources[0].delimiter"),
+            ],
+            "{errors}"
+        );
+        let typo = &errors.problems[2];
+        assert!(typo.hint.as_deref().unwrap_or("").contains("login_policy"), "{errors}");
+    }
+}

@@ -8,6 +8,7 @@
 
 mod arcgis_demo;
 pub mod arcgis_portal;
+mod events_demo;
 mod pipeline_file;
 
 use std::path::{Path, PathBuf};
@@ -108,6 +109,11 @@ async fn demo_run(
         "Started a fake ArcGIS portal at {} (same week, fixed data).",
         portal.url()
     ));
+    events_demo::write(&args.out, FIRST_DAY, DAYS)?;
+    say(format!(
+        "Wrote a login/logout export for the same week to {}.",
+        args.out.join(events_demo::EVENTS_DIR).display()
+    ));
     let pipeline = demo_pipeline(&args.out, cluster.port(), portal)?;
     pipeline_file::write(&args.out, DEMO_PIPELINE, cluster.port(), portal.url())?;
     let summary = run_pipeline(&pipeline, &RunRequest::default(), progress).await?;
@@ -130,7 +136,11 @@ fn demo_pipeline(
                 portal.point(arcgis);
                 continue;
             }
-            Source::Events(_) => continue,
+            Source::Events(events) => {
+                let glob = pipeline.output.root.join(events_demo::EVENTS_DIR).join("*.csv*");
+                events.paths = vec![glob.to_string_lossy().into_owned()];
+                continue;
+            }
         };
         tableau.host = "127.0.0.1".to_string();
         tableau.port = port;
@@ -171,6 +181,9 @@ fn report(summary: &RunSummary, out: &Path, seconds: f64) -> anyhow::Result<Stri
     ));
     text.push_str(&format!(
         "     duckdb -c \"SELECT action, count(*) FROM read_parquet('{root}/arcgis_demo/history/**/*.parquet', hive_partitioning=true) GROUP BY 1 ORDER BY 2 DESC\"\n"
+    ));
+    text.push_str(&format!(
+        "     usagelake report current-users {root}/demo.toml --at \"2026-11-03 10:00\"\n"
     ));
     Ok(text)
 }
