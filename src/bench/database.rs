@@ -9,8 +9,8 @@ use std::process::Command;
 
 use anyhow::{bail, Context};
 
-use crate::extract::tableau;
 use crate::pgcluster::{ClusterOptions, PgCluster};
+use crate::sources::tableau::tables;
 
 pub const DATABASE: &str = "bench";
 const SCHEMA_SQL: &str = include_str!("../../sql/demo/tableau_schema.sql");
@@ -157,7 +157,7 @@ impl BenchDatabase {
 /// The columns `usagelake run` selects for http_requests, in its order: the floor
 /// must move exactly the same bytes.
 pub fn extract_columns() -> Vec<String> {
-    tableau::table_spec("http_requests", false)
+    tables::table_spec("http_requests", false)
         .expect("http_requests is a known dataset")
         .columns
         .into_iter()

@@ -5,9 +5,9 @@ use super::parse::{Problems, Table};
 use super::suggest::did_you_mean;
 
 /// A source kind's own reason to refuse a known dataset: (message, hint).
-pub(super) type Refusal = Option<(String, Option<String>)>;
+pub type Refusal = Option<(String, Option<String>)>;
 
-pub(super) fn dataset_list(
+pub fn dataset_list(
     p: &mut Problems,
     t: &Table,
     known: &[&str],

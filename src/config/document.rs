@@ -9,11 +9,12 @@ use toml::de::{DeTable, DeValue};
 use super::error::ConfigErrors;
 use super::parse::{Problems, Table};
 use super::suggest::{did_you_mean, quoted_list};
-use super::{arcgis, events, tableau, Compression, Output, Pipeline, Source};
+use super::{Compression, Output, Pipeline};
 use super::{
     DEFAULT_COMPRESSION, DEFAULT_ROW_GROUP_ROWS, DEFAULT_TIME_ZONE, DEFAULT_ZSTD_LEVEL,
     MIN_ROW_GROUP_ROWS,
 };
+use crate::sources::{SourceConfig, KINDS as SOURCE_KINDS};
 
 pub(super) const ROOT_KEYS: &[&str] = &["time_zone", "output", "sources"];
 pub(super) const OUTPUT_KEYS: &[&str] =
@@ -22,15 +23,15 @@ pub(super) const OUTPUT_KEYS: &[&str] =
 const COMMON_SOURCE_KEYS: &[&str] = &["name", "kind"];
 
 /// A key a kind refuses on purpose, with the reason (e.g. an inline password).
-pub(super) struct ForbiddenKey {
+pub struct ForbiddenKey {
     pub key: &'static str,
     pub message: &'static str,
     pub hint: Option<&'static str>,
 }
 
-/// One source kind. Adding ArcGIS or Indico means one new file that defines a
-/// `SourceKind` and one entry in [`SOURCE_KINDS`].
-pub(super) struct SourceKind {
+/// One source kind's pipeline-file section. Each kind defines one in
+/// `sources/<kind>/config.rs`; `sources::KINDS` lists them.
+pub struct SourceKind {
     /// The `kind = "..."` value.
     pub name: &'static str,
     /// Keys beyond `name` and `kind`.
@@ -38,10 +39,8 @@ pub(super) struct SourceKind {
     pub forbidden: &'static [ForbiddenKey],
     /// Reads the kind's keys. `name` is meaningful only when the file has no problems;
     /// `base_dir` is the pipeline file's directory, for relative paths.
-    pub parse: fn(&mut Problems, &Table, String, &Path) -> Option<Source>,
+    pub parse: fn(&mut Problems, &Table, String, &Path) -> Option<SourceConfig>,
 }
-
-pub(super) const SOURCE_KINDS: &[SourceKind] = &[tableau::KIND, arcgis::KIND, events::KIND];
 
 /// Parses and validates a whole file, reporting every problem found.
 pub(super) fn parse_document(text: &str, path: &Path) -> Result<Pipeline, ConfigErrors> {
@@ -68,7 +67,7 @@ pub(super) fn parse_document(text: &str, path: &Path) -> Result<Pipeline, Config
     let mut sources = sources(&mut p, &root, base_dir);
     p.finish()?;
     for source in &mut sources {
-        if let Source::Events(events) = source {
+        if let SourceConfig::Events(events) = source {
             if !events.zone_is_explicit {
                 events.time_zone = time_zone;
             }
@@ -179,7 +178,7 @@ fn output(p: &mut Problems, root: &Table, base_dir: &Path) -> Option<Output> {
     })
 }
 
-fn sources(p: &mut Problems, root: &Table, base_dir: &Path) -> Vec<Source> {
+fn sources(p: &mut Problems, root: &Table, base_dir: &Path) -> Vec<SourceConfig> {
     let hint = || Some("add a [[sources]] table with name, kind and the kind's keys".to_owned());
     let Some(value) = root.value("sources") else {
         p.report(
@@ -226,7 +225,7 @@ fn source(
     t: &Table,
     base_dir: &Path,
     names_seen: &mut Vec<(String, String, usize)>,
-) -> Option<Source> {
+) -> Option<SourceConfig> {
     let name = source_name(p, t, names_seen);
     let kind_names: Vec<&str> = SOURCE_KINDS.iter().map(|kind| kind.name).collect();
     let kind = match t.value("kind") {

@@ -2,30 +2,25 @@
 //!
 //! [`parse_pipeline`] turns TOML text into a [`Pipeline`] or a [`ConfigErrors`] listing
 //! every problem with file, line and key. Secrets are references (env var or file),
-//! never values. Each source kind owns its keys in its own file (`tableau.rs`,
-//! `arcgis.rs`).
+//! never values. Each source kind owns its keys in its own folder
+//! (`sources/<kind>/config.rs`) and is listed in `sources::KINDS`; this module holds the
+//! document's shared keys and the helpers every kind parses with.
 
-mod arcgis;
-mod arcgis_auth;
-mod datasets;
+pub mod datasets;
 mod document;
 mod error;
-mod events;
-mod parse;
+pub mod parse;
 mod secret;
 mod suggest;
-mod tableau;
 
-pub use arcgis::{ArcgisPlatform, ArcgisSource, DEFAULT_HISTORY_DAYS};
+pub use document::{ForbiddenKey, SourceKind};
 pub use error::{ConfigErrors, ConfigProblem};
 pub use secret::{Secret, SecretError, SecretRef};
-pub use tableau::{
-    TableauSource, DEFAULT_BATCH_ROWS, DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_LOOKBACK_MINUTES,
-    DEFAULT_SSLMODE, DEFAULT_TABLEAU_DATABASE, DEFAULT_TABLEAU_PORT, DEFAULT_TABLEAU_USER,
-    MAX_BATCH_ROWS, MAX_CONNECT_TIMEOUT_SECONDS,
-};
+pub use suggest::{did_you_mean, quoted_list};
 
 use std::path::{Path, PathBuf};
+
+use crate::sources::SourceConfig;
 
 pub const DEFAULT_TIME_ZONE: chrono_tz::Tz = chrono_tz::UTC;
 pub const DEFAULT_COMPRESSION: Compression = Compression::Snappy;
@@ -65,7 +60,7 @@ pub struct Pipeline {
     pub output: Output,
     /// IANA zone that defines `event_date` and `snapshot_date`. Default UTC.
     pub time_zone: chrono_tz::Tz,
-    pub sources: Vec<Source>,
+    pub sources: Vec<SourceConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -86,34 +81,6 @@ pub enum Compression {
     Zstd(i32),
 }
 
-#[derive(Debug, Clone)]
-pub enum Source {
-    Tableau(TableauSource),
-    /// Boxed: far larger than a Tableau source (filters, fields, HTTP options).
-    Arcgis(Box<ArcgisSource>),
-    /// Login/logout events from exported files.
-    Events(Box<crate::sources::events::EventsSource>),
-}
-
-impl Source {
-    pub fn name(&self) -> &str {
-        match self {
-            Source::Tableau(s) => &s.name,
-            Source::Arcgis(s) => s.name(),
-            Source::Events(s) => &s.name,
-        }
-    }
-
-    /// The `kind = "..."` value the source was declared with.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Source::Tableau(_) => "tableau",
-            Source::Arcgis(_) => "arcgis",
-            Source::Events(_) => "events",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SslMode {
     Disable,
@@ -122,4 +89,4 @@ pub enum SslMode {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

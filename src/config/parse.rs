@@ -14,7 +14,7 @@ use super::error::{ConfigErrors, ConfigProblem};
 use super::suggest::{did_you_mean, misplaced, quoted_list};
 
 /// Problems found so far in one file, plus what it takes to turn byte spans into lines.
-pub(super) struct Problems<'a> {
+pub struct Problems<'a> {
     file: &'a Path,
     /// Byte offset where each line starts; line N (1-based) starts at `line_starts[N-1]`.
     line_starts: Vec<usize>,
@@ -22,7 +22,7 @@ pub(super) struct Problems<'a> {
 }
 
 impl<'a> Problems<'a> {
-    pub(super) fn new(file: &'a Path, text: &str) -> Self {
+    pub fn new(file: &'a Path, text: &str) -> Self {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(at, _)| at + 1))
             .collect();
@@ -39,7 +39,7 @@ impl<'a> Problems<'a> {
     }
 
     /// `span: None` means the problem has no place in the file (line 0).
-    pub(super) fn report(
+    pub fn report(
         &mut self,
         span: Option<&Range<usize>>,
         key: impl Into<String>,
@@ -55,13 +55,13 @@ impl<'a> Problems<'a> {
         });
     }
 
-    pub(super) fn line_of(&self, span: &Range<usize>) -> usize {
+    pub fn line_of(&self, span: &Range<usize>) -> usize {
         self.line(span)
     }
 
     /// Problems come out in file order regardless of the order the walk found them
     /// (the parsed tables are sorted by key, not by position).
-    pub(super) fn finish(self) -> Result<(), ConfigErrors> {
+    pub fn finish(self) -> Result<(), ConfigErrors> {
         if self.list.is_empty() {
             Ok(())
         } else {
@@ -69,7 +69,7 @@ impl<'a> Problems<'a> {
         }
     }
 
-    pub(super) fn into_errors(mut self) -> ConfigErrors {
+    pub fn into_errors(mut self) -> ConfigErrors {
         // Stable sort: problems on one line keep the order the walk found them.
         self.list.sort_by_key(|problem| problem.line);
         ConfigErrors {
@@ -79,7 +79,7 @@ impl<'a> Problems<'a> {
 }
 
 /// One TOML table under validation, with its dotted path and header span.
-pub(super) struct Table<'t, 'i> {
+pub struct Table<'t, 'i> {
     entries: &'t DeTable<'i>,
     /// The `[output]` / `[[sources]]` header: where a missing key is reported.
     /// None for the document root, which has no header.
@@ -89,11 +89,7 @@ pub(super) struct Table<'t, 'i> {
 }
 
 impl<'t, 'i> Table<'t, 'i> {
-    pub(super) fn new(
-        entries: &'t DeTable<'i>,
-        header: Option<Range<usize>>,
-        path: String,
-    ) -> Self {
+    pub fn new(entries: &'t DeTable<'i>, header: Option<Range<usize>>, path: String) -> Self {
         Table {
             entries,
             header,
@@ -102,7 +98,7 @@ impl<'t, 'i> Table<'t, 'i> {
     }
 
     /// The dotted key users see in messages.
-    pub(super) fn key(&self, name: &str) -> String {
+    pub fn key(&self, name: &str) -> String {
         if self.path.is_empty() {
             name.to_owned()
         } else {
@@ -110,19 +106,19 @@ impl<'t, 'i> Table<'t, 'i> {
         }
     }
 
-    pub(super) fn path(&self) -> &str {
+    pub fn path(&self) -> &str {
         &self.path
     }
 
-    pub(super) fn header(&self) -> Option<&Range<usize>> {
+    pub fn header(&self) -> Option<&Range<usize>> {
         self.header.as_ref()
     }
 
-    pub(super) fn value(&self, name: &str) -> Option<&'t Spanned<DeValue<'i>>> {
+    pub fn value(&self, name: &str) -> Option<&'t Spanned<DeValue<'i>>> {
         self.entries.get(name)
     }
 
-    pub(super) fn span(&self, name: &str) -> Option<Range<usize>> {
+    pub fn span(&self, name: &str) -> Option<Range<usize>> {
         self.value(name).map(Spanned::span)
     }
 
@@ -138,7 +134,7 @@ impl<'t, 'i> Table<'t, 'i> {
         }
     }
 
-    pub(super) fn missing(&self, p: &mut Problems, name: &str, hint: Option<String>) {
+    pub fn missing(&self, p: &mut Problems, name: &str, hint: Option<String>) {
         p.report(
             self.header(),
             self.key(name),
@@ -148,7 +144,7 @@ impl<'t, 'i> Table<'t, 'i> {
     }
 
     /// A non-empty string; None when absent or invalid (already reported).
-    pub(super) fn string(&self, p: &mut Problems, name: &str) -> Option<&'t str> {
+    pub fn string(&self, p: &mut Problems, name: &str) -> Option<&'t str> {
         let value = self.value(name)?;
         match value.get_ref() {
             DeValue::String(s) if s.is_empty() => {
@@ -168,14 +164,14 @@ impl<'t, 'i> Table<'t, 'i> {
         }
     }
 
-    pub(super) fn required_string(&self, p: &mut Problems, name: &str) -> Option<&'t str> {
+    pub fn required_string(&self, p: &mut Problems, name: &str) -> Option<&'t str> {
         if self.value(name).is_none() {
             self.missing(p, name, None);
         }
         self.string(p, name)
     }
 
-    pub(super) fn integer(
+    pub fn integer(
         &self,
         p: &mut Problems,
         name: &str,
@@ -201,7 +197,7 @@ impl<'t, 'i> Table<'t, 'i> {
         }
     }
 
-    pub(super) fn boolean(&self, p: &mut Problems, name: &str) -> Option<bool> {
+    pub fn boolean(&self, p: &mut Problems, name: &str) -> Option<bool> {
         match self.value(name)?.get_ref() {
             DeValue::Boolean(b) => Some(*b),
             _ => {
@@ -212,7 +208,7 @@ impl<'t, 'i> Table<'t, 'i> {
     }
 
     /// One of a fixed set of strings.
-    pub(super) fn choice<T: Copy>(
+    pub fn choice<T: Copy>(
         &self,
         p: &mut Problems,
         name: &str,
@@ -241,7 +237,7 @@ impl<'t, 'i> Table<'t, 'i> {
     /// The strings of an array, each with its own span (so a bad element gets its own
     /// line). Non-string elements are reported and left out, so the caller still checks
     /// the rest.
-    pub(super) fn string_list(
+    pub fn string_list(
         &self,
         p: &mut Problems,
         name: &str,
@@ -267,7 +263,7 @@ impl<'t, 'i> Table<'t, 'i> {
     }
 
     /// A sub-table such as `[output]`.
-    pub(super) fn table(&self, p: &mut Problems, name: &str) -> Option<Table<'t, 'i>> {
+    pub fn table(&self, p: &mut Problems, name: &str) -> Option<Table<'t, 'i>> {
         let value = self.value(name)?;
         match value.get_ref() {
             DeValue::Table(entries) => {
@@ -281,7 +277,7 @@ impl<'t, 'i> Table<'t, 'i> {
     }
 
     /// A key that is deliberately not accepted, with its own explanation.
-    pub(super) fn forbid(&self, p: &mut Problems, name: &str, message: &str, hint: Option<&str>) {
+    pub fn forbid(&self, p: &mut Problems, name: &str, message: &str, hint: Option<&str>) {
         if let Some(span) = self.key_span(name) {
             p.report(Some(&span), self.key(name), message, hint.map(Into::into));
         }
@@ -293,7 +289,7 @@ impl<'t, 'i> Table<'t, 'i> {
 
     /// Reports every key that is neither in `known` nor in `handled` (keys another check
     /// already explained, such as a forbidden `password`).
-    pub(super) fn reject_unknown(&self, p: &mut Problems, known: &[&str], handled: &[&str]) {
+    pub fn reject_unknown(&self, p: &mut Problems, known: &[&str], handled: &[&str]) {
         for (key, _) in self.entries.iter() {
             let name = key.get_ref().as_ref();
             if known.contains(&name) || handled.contains(&name) {

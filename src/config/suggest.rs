@@ -2,8 +2,9 @@
 
 /// For a key that is valid somewhere else: where it belongs (a common slip is a
 /// top-level key written below `[output]`, which TOML then puts inside `[output]`).
-pub(super) fn misplaced(name: &str, path: &str) -> Option<String> {
-    use super::document::{OUTPUT_KEYS, ROOT_KEYS, SOURCE_KINDS};
+pub fn misplaced(name: &str, path: &str) -> Option<String> {
+    use super::document::{OUTPUT_KEYS, ROOT_KEYS};
+    use crate::sources::KINDS as SOURCE_KINDS;
     let home = if ROOT_KEYS.contains(&name) && !path.is_empty() {
         "the top level, above the first [table] header"
     } else if OUTPUT_KEYS.contains(&name) && path != "output" {
@@ -20,7 +21,7 @@ pub(super) fn misplaced(name: &str, path: &str) -> Option<String> {
 
 /// "did you mean" for near misses: an edit distance of at most 2, and less than the
 /// word's length so that short keys do not match everything.
-pub(super) fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
+pub fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
     candidates
         .iter()
         .map(|candidate| (edit_distance(word, candidate), *candidate))
@@ -29,7 +30,7 @@ pub(super) fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
         .map(|(_, candidate)| format!("did you mean `{candidate}`?"))
 }
 
-pub(super) fn quoted_list(names: &[&str]) -> String {
+pub fn quoted_list(names: &[&str]) -> String {
     names
         .iter()
         .map(|name| format!("\"{name}\""))
@@ -39,7 +40,7 @@ pub(super) fn quoted_list(names: &[&str]) -> String {
 
 /// Levenshtein distance over chars, with adjacent transpositions counted as one edit
 /// (the most common typo: `hsot`).
-pub(super) fn edit_distance(a: &str, b: &str) -> usize {
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];

@@ -6,9 +6,12 @@
 
 use anyhow::Context;
 
-use super::arcgis_portal::{FakePortal, FakePortalHandle, ADMIN_PASSWORD, ADMIN_USERNAME};
-use crate::config::{ArcgisSource, SecretRef};
-use crate::extract::arcgis::ArcgisAuth;
+use crate::config::SecretRef;
+use crate::sources::arcgis::api::ArcgisAuth;
+use crate::sources::arcgis::fake_portal::{
+    FakePortal, FakePortalHandle, ADMIN_PASSWORD, ADMIN_USERNAME,
+};
+use crate::sources::arcgis::ArcgisSource;
 
 /// "A few thousand history events and a few hundred users" (issue 6).
 const EVENTS: usize = 3_000;

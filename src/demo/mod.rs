@@ -7,7 +7,6 @@
 //! against both and prints what it wrote.
 
 mod arcgis_demo;
-pub mod arcgis_portal;
 mod events_demo;
 mod pipeline_file;
 
@@ -17,11 +16,12 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::cli::DemoArgs;
-use crate::config::{self, Source};
+use crate::config;
 use crate::load::{list_partitions, LakeLayout};
 use crate::pgcluster::{ClusterOptions, PgCluster};
-use crate::pipeline::progress::Progress;
 use crate::pipeline::{run_pipeline, RunRequest, RunSummary};
+use crate::progress::Progress;
+use crate::sources::SourceConfig;
 
 const DEMO_PIPELINE: &str = include_str!("../../pipelines/demo.toml");
 const SCHEMA_SQL: &str = include_str!("../../sql/demo/tableau_schema.sql");
@@ -131,12 +131,12 @@ fn demo_pipeline(
     pipeline.output.root = std::path::absolute(out).context("resolving --out")?;
     for source in &mut pipeline.sources {
         let tableau = match source {
-            Source::Tableau(tableau) => tableau,
-            Source::Arcgis(arcgis) => {
+            SourceConfig::Tableau(tableau) => tableau,
+            SourceConfig::Arcgis(arcgis) => {
                 portal.point(arcgis);
                 continue;
             }
-            Source::Events(events) => {
+            SourceConfig::Events(events) => {
                 let glob = pipeline.output.root.join(events_demo::EVENTS_DIR).join("*.csv*");
                 events.paths = vec![glob.to_string_lossy().into_owned()];
                 continue;

@@ -30,7 +30,10 @@ pub fn write(out: &Path, demo_pipeline: &str, port: u16, portal_url: &str) -> an
         .context("the generated demo pipeline is invalid")?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let password = out.join("arcgis-demo.password");
-    std::fs::write(&password, super::arcgis_portal::ADMIN_PASSWORD)
-        .with_context(|| format!("writing {}", password.display()))?;
+    std::fs::write(
+        &password,
+        crate::sources::arcgis::fake_portal::ADMIN_PASSWORD,
+    )
+    .with_context(|| format!("writing {}", password.display()))?;
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
 }

@@ -36,6 +36,13 @@ pub enum LoadError {
         partition: String,
         column: String,
     },
+    /// Replacing a derived partition (see `replace`) failed.
+    #[error("writing {dataset} partition {partition}: {message}")]
+    Replace {
+        dataset: String,
+        partition: String,
+        message: String,
+    },
     #[error("unreadable journal {path}")]
     Journal {
         path: PathBuf,

@@ -34,11 +34,14 @@
 mod compact;
 mod error;
 pub mod fsutil;
+pub mod lock;
 mod merge;
 mod parquet_io;
 mod partition;
 mod recover;
+mod replace;
 mod sorted_merge;
+pub mod state;
 mod writer;
 
 use std::collections::BTreeMap;
@@ -48,14 +51,13 @@ use chrono::NaiveDate;
 
 pub use crate::config::Compression;
 pub use error::LoadError;
+pub use parquet_io::SortSpec;
 pub use partition::{
     event_partition_name, snapshot_partition_name, split_by_event_date, NULL_EVENT_DATE,
 };
 pub use recover::{end_run, recover, RecoveryReport};
+pub use replace::{PartitionPublisher, StagedPartition};
 pub use writer::DatasetWriter;
-// For the transform stage, which replaces whole partitions with the same encoding choices.
-pub(crate) use parquet_io::{writer_properties, SortSpec};
-pub(crate) use recover::ensure_staging_dir;
 
 use error::IoContext;
 
@@ -89,8 +91,29 @@ impl LakeLayout {
         self.internal_dir().join("journal")
     }
 
+    /// Per-source cursor state (`load::state`).
     pub fn state_dir(&self) -> PathBuf {
         self.internal_dir().join("state")
+    }
+
+    /// One JSON summary per run.
+    pub fn runs_dir(&self) -> PathBuf {
+        self.internal_dir().join("runs")
+    }
+
+    /// The run ledger's Parquet files.
+    pub fn ledger_dir(&self) -> PathBuf {
+        self.internal_dir().join("ledger")
+    }
+
+    /// Who is writing the lake now (`load::lock`).
+    pub fn locks_dir(&self) -> PathBuf {
+        self.internal_dir().join("locks")
+    }
+
+    /// Resume files of interrupted backfills.
+    pub fn backfill_dir(&self) -> PathBuf {
+        self.internal_dir().join("backfill")
     }
 }
 

@@ -46,7 +46,7 @@ fn is_dictionary_useless(field: &arrow_schema::Field, sort: Option<&SortSpec>) -
 
 /// Columns the rows of an event dataset are sorted by: (time, key).
 #[derive(Debug, Clone)]
-pub(crate) struct SortSpec {
+pub struct SortSpec {
     pub time_column: String,
     pub key_column: String,
 }

@@ -23,9 +23,10 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use chrono::{DateTime, NaiveDate, Utc};
 use parquet::arrow::ArrowWriter;
 
+use crate::days::DateRange;
+use crate::load::lock::host_name;
 use crate::load::{fsutil, LakeLayout};
-use crate::pipeline::lock::host_name;
-use crate::pipeline::{DateRange, SourceSummary};
+use crate::sources::SourceSummary;
 
 /// Everything the ledger records about one run.
 #[derive(Debug)]
@@ -40,10 +41,6 @@ pub struct LedgerEntry<'a> {
     pub sources: &'a [SourceSummary],
     /// The error and its causes, outermost first, when the run failed.
     pub error: Option<&'a (dyn std::error::Error + 'static)>,
-}
-
-pub fn ledger_dir(layout: &LakeLayout) -> PathBuf {
-    layout.internal_dir().join("ledger")
 }
 
 pub fn schema() -> SchemaRef {
@@ -86,7 +83,8 @@ pub fn record(layout: &LakeLayout, entry: &LedgerEntry) -> std::io::Result<PathB
         ArrowWriter::try_new(&mut bytes, batch.schema(), None).map_err(std::io::Error::other)?;
     writer.write(&batch).map_err(std::io::Error::other)?;
     writer.close().map_err(std::io::Error::other)?;
-    let path = ledger_dir(layout)
+    let path = layout
+        .ledger_dir()
         .join(format!("run_date={}", entry.started.date_naive()))
         .join(format!("{}.parquet", entry.run_id));
     fsutil::create_dir_all_durable(path.parent().expect("has parent"))?;
@@ -120,7 +118,7 @@ fn to_batch(entry: &LedgerEntry) -> Result<RecordBatch, arrow_schema::ArrowError
         }
         chain
     });
-    let rows: Vec<(Option<&str>, Option<&crate::pipeline::DatasetSummary>)> = {
+    let rows: Vec<(Option<&str>, Option<&crate::sources::DatasetSummary>)> = {
         let all: Vec<_> = entry
             .sources
             .iter()
@@ -158,14 +156,14 @@ fn to_batch(entry: &LedgerEntry) -> Result<RecordBatch, arrow_schema::ArrowError
         (0..n).for_each(|_| b.append_option(days));
         Arc::new(b.finish()) as ArrayRef
     };
-    let text_col = |f: &dyn Fn(&crate::pipeline::DatasetSummary) -> Option<String>| {
+    let text_col = |f: &dyn Fn(&crate::sources::DatasetSummary) -> Option<String>| {
         let mut b = StringBuilder::new();
         for (_, d) in &rows {
             b.append_option(d.and_then(f));
         }
         Arc::new(b.finish()) as ArrayRef
     };
-    let int_col = |f: &dyn Fn(&crate::pipeline::DatasetSummary) -> Option<i64>| {
+    let int_col = |f: &dyn Fn(&crate::sources::DatasetSummary) -> Option<i64>| {
         let mut b = Int64Builder::new();
         for (_, d) in &rows {
             b.append_option(d.and_then(f));
@@ -208,7 +206,7 @@ fn to_batch(entry: &LedgerEntry) -> Result<RecordBatch, arrow_schema::ArrowError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::DatasetSummary;
+    use crate::sources::DatasetSummary;
 
     #[test]
     fn failed_run_without_datasets_still_has_a_row() {

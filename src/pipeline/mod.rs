@@ -1,21 +1,13 @@
-//! Pipeline stage: what to extract for which dates, state and watermarks, the run
-//! itself, progress and the run summary.
+//! Pipeline stage: the commands that write the lake, as one skeleton (request check →
+//! lock → work → ledger → summary): the incremental `run`, the day-by-day `backfill`,
+//! and its read-only `plan`. The work of each source is behind `sources::SourceConfig`.
 
-pub mod arcgis;
 pub mod backfill;
-pub mod coverage;
-mod error;
-mod event_stats;
 pub mod ledger;
-pub mod lock;
 pub mod plan;
-pub mod progress;
-mod pump;
 pub mod run;
-pub mod state;
+mod skeleton;
 pub mod summary;
-pub mod tableau;
 
-pub use error::RunError;
-pub use run::{run_pipeline, DateRange, RunRequest};
-pub use summary::{DatasetSummary, RunSummary, SourceSummary};
+pub use run::{run_pipeline, RunRequest};
+pub use summary::RunSummary;

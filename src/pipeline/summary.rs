@@ -1,10 +1,11 @@
 //! What a run did, per source and dataset: printed at the end and saved as JSON under
 //! `<root>/_usagelake/runs/` for later inspection.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
+
+use crate::sources::SourceSummary;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
@@ -16,37 +17,6 @@ pub struct RunSummary {
     /// `--from/--to` of a range run, as `YYYY-MM-DD..YYYY-MM-DD`.
     pub range: Option<String>,
     pub sources: Vec<SourceSummary>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct SourceSummary {
-    pub name: String,
-    pub datasets: Vec<DatasetSummary>,
-    /// Derived datasets rebuilt after the extract, with the resolution report.
-    pub transform: Option<crate::transform::TransformSummary>,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct DatasetSummary {
-    pub name: String,
-    pub rows_read: u64,
-    pub rows_written: u64,
-    pub rows_already_present: u64,
-    /// Partition folder name → rows written into it by this run.
-    pub partitions: BTreeMap<String, u64>,
-    pub watermark_before: Option<i64>,
-    pub watermark_after: Option<i64>,
-    pub seconds: f64,
-    /// Why the dataset was skipped (e.g. table absent on this server version).
-    pub skipped: Option<String>,
-    /// Server columns the spec does not know (ignored, reported once).
-    pub ignored_columns: Vec<String>,
-    /// Optional spec columns the server lacks (written as typed NULLs).
-    pub missing_columns: Vec<String>,
-    /// Things an operator should know, e.g. rows the source purged before we copied them.
-    pub warnings: Vec<String>,
-    /// Share of rows an enrichment resolved (e.g. requests → content); None where none ran.
-    pub resolution_rate: Option<f64>,
 }
 
 impl RunSummary {

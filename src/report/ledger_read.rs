@@ -10,9 +10,8 @@ use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::Serialize;
 
+use crate::days::format_us;
 use crate::load::LakeLayout;
-use crate::pipeline::coverage::format_us;
-use crate::pipeline::ledger::ledger_dir;
 
 /// Newest ledger files looked at before giving up on finding a successful run.
 const MAX_FILES: usize = 500;
@@ -49,7 +48,7 @@ pub struct LastRuns {
 /// None when the ledger is empty or unreadable (status must still report the lake).
 pub fn last_runs(layout: &LakeLayout) -> Option<LastRuns> {
     let mut last: Option<RunRecord> = None;
-    for file in newest_files(&ledger_dir(layout))
+    for file in newest_files(&layout.ledger_dir())
         .into_iter()
         .take(MAX_FILES)
     {

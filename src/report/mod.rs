@@ -1,6 +1,5 @@
 //! Reports read back from the lake (and, for coverage, the source): nothing here writes.
 
-pub mod arcgis_status;
 pub mod ledger_read;
 pub mod status;
 pub mod sessions;

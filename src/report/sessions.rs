@@ -15,7 +15,8 @@ use chrono::{DateTime, NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::config::{Pipeline, Source};
+use crate::config::Pipeline;
+use crate::sources::SourceConfig;
 use crate::load::{list_partitions, LakeLayout, LoadError};
 use crate::transform::lake::{partition_date, read_files_columns};
 use crate::transform::sessions::SESSIONS;
@@ -84,7 +85,7 @@ fn session_sources(
         .sources
         .iter()
         .filter_map(|source| match source {
-            Source::Events(events) => Some((
+            SourceConfig::Events(events) => Some((
                 events.name.clone(),
                 events.session_rules().max_session_micros,
             )),

@@ -7,6 +7,9 @@ use crate::load::LoadError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransformError {
+    /// Publishing a rebuilt partition (through `load`) failed.
+    #[error(transparent)]
+    Load(#[from] LoadError),
     #[error("reading {path}: {message}")]
     Read { path: PathBuf, message: String },
     #[error("writing {dataset} partition {partition}: {message}")]
@@ -48,14 +51,14 @@ pub enum TransformError {
 }
 
 impl TransformError {
-    pub(crate) fn bridge(dataset: &str) -> impl Fn(BridgeError) -> TransformError + '_ {
+    pub fn bridge(dataset: &str) -> impl Fn(BridgeError) -> TransformError + '_ {
         move |source| TransformError::Bridge {
             dataset: dataset.to_string(),
             source,
         }
     }
 
-    pub(crate) fn polars<'a, E: std::fmt::Display>(
+    pub fn polars<'a, E: std::fmt::Display>(
         dataset: &'a str,
         step: &'static str,
     ) -> impl Fn(E) -> TransformError + 'a {

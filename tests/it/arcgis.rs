@@ -15,11 +15,11 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use futures_util::StreamExt;
 use usagelake::config::SecretRef;
-use usagelake::demo::arcgis_portal::{self as fake, FakePortal, FakePortalHandle};
-use usagelake::extract::arcgis::{
+use usagelake::http::{ApiClient, RetryPolicy};
+use usagelake::sources::arcgis::api::{
     event_key, ArcgisAuth, ArcgisError, ArcgisPortal, ArcgisSourceConfig, HistorySlice,
 };
-use usagelake::extract::http::{ApiClient, RetryPolicy};
+use usagelake::sources::arcgis::fake_portal::{self as fake, FakePortal, FakePortalHandle};
 
 /// A running fake plus the files holding its secrets (dropped with it).
 struct Fixture {

@@ -4,7 +4,7 @@
 
 use std::os::unix::process::ExitStatusExt;
 
-use usagelake::demo::arcgis_portal::{self as fake, Endpoint, FakePortal};
+use usagelake::sources::arcgis::fake_portal::{self as fake, Endpoint, FakePortal};
 
 use crate::ops::{all_bytes, partition_files};
 use crate::support::cli::{assert_success, usagelake};

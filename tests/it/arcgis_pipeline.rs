@@ -12,7 +12,7 @@ use std::process::Output;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampMicrosecondType;
-use usagelake::demo::arcgis_portal::{self as fake, Endpoint, FakePortal, Fault};
+use usagelake::sources::arcgis::fake_portal::{self as fake, Endpoint, FakePortal, Fault};
 
 use crate::support::cli::{assert_success, usagelake};
 use crate::support::lake::{fingerprint, parquet_files, read_batches};
@@ -255,7 +255,9 @@ async fn forbidden_fails_with_exit_1_and_leaves_the_watermark() {
 
 /// Whole-run throughput of `usagelake run` (the release of the CLI's single-threaded
 /// runtime included) with 50 ms per history/users page: one slice at a time vs four.
-/// `cargo test --test it arcgis_pipeline::run_throughput -- --nocapture` prints pages/s.
+/// `cargo test --test it arcgis_pipeline::run_throughput -- --ignored --nocapture` prints
+/// pages/s. Ignored by default: wall-clock rates flake on a busy machine.
+#[ignore = "benchmark: asserts wall-clock throughput; run with --ignored --nocapture"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_throughput_one_slice_vs_four() {
     let mut rates = Vec::new();

@@ -3,8 +3,8 @@
 use std::os::unix::process::ExitStatusExt;
 use std::process::Output;
 
+use usagelake::load::lock::{LockScope, RunLock};
 use usagelake::load::LakeLayout;
-use usagelake::pipeline::lock::{LockScope, RunLock};
 
 use crate::ops::{
     all_bytes, command, demo_db, fixture, hold_back, is_in_range, local_day, partition_files,

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use usagelake::load::lock::{LockScope, RunLock};
 use usagelake::load::LakeLayout;
-use usagelake::pipeline::lock::{LockScope, RunLock};
 
 use crate::support::cli::{assert_success, usagelake, LakeFixture, PipelineSpec};
 use crate::support::lake::{counts_by_partition, unique_ids};

@@ -240,7 +240,7 @@ async fn check_connect_reports_every_dataset_readable() {
     );
     assert_success(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for dataset in usagelake::extract::tableau::DATASETS {
+    for dataset in usagelake::sources::tableau::tables::DATASETS {
         assert!(
             stdout.contains(&format!("tab/{dataset}: ok")),
             "{dataset} not ok:\n{stdout}"

@@ -10,8 +10,8 @@ use arrow_array::{Array, RecordBatch};
 use futures_util::TryStreamExt;
 
 use usagelake::config::{Compression, Secret, SslMode};
-use usagelake::extract::postgres::*;
 use usagelake::load::{DatasetWriter, LakeLayout, Partitioning, WriterOptions};
+use usagelake::postgres::*;
 
 use crate::support::lake::{parquet_files, read_batches};
 use crate::support::pg::TestDb;

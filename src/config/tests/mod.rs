@@ -1,21 +1,22 @@
 //! Pipeline file tests. Valid files here; every problem kind with its line in `problems`.
 
-mod arcgis;
 mod problems;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::*;
+use crate::sources::tableau::config::*;
+use crate::sources::SourceConfig;
 
 const FILE: &str = "/etc/usagelake/p.toml";
 
-fn parse(text: &str) -> Pipeline {
+pub(crate) fn parse(text: &str) -> Pipeline {
     parse_pipeline(text, Path::new(FILE))
         .unwrap_or_else(|errors| panic!("unexpected problems:\n{errors}"))
 }
 
-fn errors(text: &str) -> ConfigErrors {
+pub(crate) fn errors(text: &str) -> ConfigErrors {
     match parse_pipeline(text, Path::new(FILE)) {
         Ok(pipeline) => panic!("expected problems, parsed {pipeline:?}"),
         Err(errors) => errors,
@@ -23,7 +24,7 @@ fn errors(text: &str) -> ConfigErrors {
 }
 
 /// (line, key) of every problem, in reported order.
-fn places(text: &str) -> Vec<(usize, String)> {
+pub(crate) fn places(text: &str) -> Vec<(usize, String)> {
     errors(text)
         .problems
         .into_iter()
@@ -32,7 +33,7 @@ fn places(text: &str) -> Vec<(usize, String)> {
 }
 
 /// The single problem a text produces.
-fn only_problem(text: &str) -> ConfigProblem {
+pub(crate) fn only_problem(text: &str) -> ConfigProblem {
     let mut errors = errors(text);
     assert_eq!(
         errors.problems.len(),
@@ -44,7 +45,7 @@ fn only_problem(text: &str) -> ConfigProblem {
 
 fn tableau(pipeline: &Pipeline, i: usize) -> &TableauSource {
     match &pipeline.sources[i] {
-        Source::Tableau(source) => source,
+        SourceConfig::Tableau(source) => source,
         other => panic!("source {i} is {}, not tableau", other.kind()),
     }
 }
@@ -215,13 +216,13 @@ fn an_unreadable_file_is_one_problem() {
 fn enrich_defaults_to_true_and_can_be_switched_off() {
     let text = "[output]\nroot = \"lake\"\n\n[[sources]]\nname = \"t\"\nkind = \"tableau\"\nhost = \"h\"\nenrich = false\n";
     let pipeline = crate::config::parse_pipeline(text, std::path::Path::new("p.toml")).unwrap();
-    let crate::config::Source::Tableau(t) = &pipeline.sources[0] else {
+    let crate::config::SourceConfig::Tableau(t) = &pipeline.sources[0] else {
         panic!("tableau")
     };
     assert!(!t.enrich);
     let text = text.replace("enrich = false\n", "");
     let pipeline = crate::config::parse_pipeline(&text, std::path::Path::new("p.toml")).unwrap();
-    let crate::config::Source::Tableau(t) = &pipeline.sources[0] else {
+    let crate::config::SourceConfig::Tableau(t) = &pipeline.sources[0] else {
         panic!("tableau")
     };
     assert!(t.enrich);

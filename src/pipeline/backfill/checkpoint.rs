@@ -7,11 +7,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{tableau_sources, BackfillRequest};
-use crate::config::{Pipeline, Source};
+use super::BackfillRequest;
+use crate::load::lock::date_text;
 use crate::load::{fsutil, LakeLayout};
-use crate::pipeline::lock::date_text;
-use crate::pipeline::run::selected_datasets;
 
 /// `_usagelake/backfill/<id>.json`: which days of this backfill are done.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -25,33 +23,14 @@ pub(super) struct Checkpoint {
     pub(super) updated_at: String,
 }
 
-/// Sources a backfill reads, in pipeline order: every Tableau source (for a
-/// tableau-only pipeline this list, and so its checkpoint ids, are as before ArcGIS
-/// learned to backfill), then ArcGIS sources with a selected dataset (`users` and
-/// `logins` only to say in the summary that they cannot be backfilled).
-pub(super) fn backfill_source_names<'a>(
-    pipeline: &'a Pipeline,
-    requested: &'a [String],
-) -> Vec<&'a str> {
-    let arcgis = pipeline.sources.iter().filter_map(|s| match s {
-        Source::Arcgis(a) if !selected_datasets(s, requested).is_empty() => Some(a.name()),
-        _ => None,
-    });
-    tableau_sources(pipeline)
-        .map(|s| s.name.as_str())
-        .chain(arcgis)
-        .collect()
-}
-
 /// Same range, datasets and lake root → same file, so the same command resumes.
 pub(super) fn checkpoint_path(
     layout: &LakeLayout,
-    pipeline: &Pipeline,
     request: &BackfillRequest,
+    sources: &[&str],
 ) -> std::path::PathBuf {
     let mut datasets = request.datasets.clone();
     datasets.sort();
-    let sources = backfill_source_names(pipeline, &request.datasets);
     let identity = format!(
         "{}|{}|{}|{}",
         request.range.from,
@@ -61,7 +40,7 @@ pub(super) fn checkpoint_path(
     );
     let hash = Sha256::digest(identity.as_bytes());
     let short: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    layout.internal_dir().join("backfill").join(format!(
+    layout.backfill_dir().join(format!(
         "{}_{}-{short}.json",
         request.range.from, request.range.to
     ))

@@ -14,6 +14,7 @@ pub mod lake;
 pub mod reader;
 pub mod record;
 mod run;
+pub mod status;
 pub mod time;
 
 use std::collections::HashSet;
@@ -23,6 +24,7 @@ use std::path::PathBuf;
 pub use config::{EventsSource, FileFormat};
 pub use files::{FileState, FilesState};
 pub use record::{AuthEventType, EventRow, RejectedRow};
+pub(crate) use run::run;
 pub use run::run_events;
 
 /// The datasets an `events` source writes.

@@ -12,23 +12,45 @@ use chrono::{NaiveDate, Utc};
 
 use super::lake::{self, EVENTS, EVENTS_REJECTED};
 use super::{scan, EventRow, EventsError, EventsSource};
-use crate::config::Pipeline;
+use crate::config::Output;
 use crate::load::{DatasetWriter, LakeLayout, Partitioning, WriteSummary, WriterOptions};
-use crate::pipeline::{DatasetSummary, SourceSummary};
+use crate::sources::{DatasetSummary, RunContext, RunError, SourceSummary};
 use crate::transform::sessions::{rebuild_sessions, SessionsRequest, SESSIONS};
 
 /// Rows per batch handed to the writer.
 const BATCH_ROWS: usize = 64 * 1024;
 
+/// The source contract's `run`: the work is file I/O, Parquet and a CPU-bound derivation,
+/// so it runs on a blocking thread.
+pub(crate) async fn run(
+    source: &EventsSource,
+    ctx: &RunContext<'_>,
+) -> Result<SourceSummary, RunError> {
+    let (source, layout, output) = (
+        source.clone(),
+        ctx.source.layout.clone(),
+        ctx.source.output.clone(),
+    );
+    let (tz, run_id) = (ctx.source.time_zone, ctx.run_id.to_string());
+    let name = source.name.clone();
+    tokio::task::spawn_blocking(move || run_events(&source, &layout, &output, tz, &run_id))
+        .await
+        .map_err(|_| RunError::WriterLost {
+            source_name: name,
+            dataset: EVENTS.into(),
+        })?
+        .map_err(|e| RunError::Events(Box::new(e)))
+}
+
 pub fn run_events(
-    pipeline: &Pipeline,
     source: &EventsSource,
     layout: &LakeLayout,
+    output: &Output,
+    tz: chrono_tz::Tz,
     run_id: &str,
 ) -> Result<SourceSummary, EventsError> {
     let started = Instant::now();
     let name = source.name.as_str();
-    let tz = pipeline.time_zone;
     let mut state = lake::load_state(layout, name)?;
     let scan = scan(source, &state.files)?;
     let read = scan.events.len() as u64 + scan.duplicates;
@@ -52,8 +74,8 @@ pub fn run_events(
 
     let options = || {
         let mut options = WriterOptions::new(run_id);
-        options.compression = pipeline.output.compression;
-        options.row_group_rows = pipeline.output.row_group_rows;
+        options.compression = output.compression;
+        options.row_group_rows = output.row_group_rows;
         options
     };
     let write = |dataset: &'static str, batches: Vec<arrow_array::RecordBatch>, key: &str, time: &str| {
@@ -121,8 +143,8 @@ pub fn run_events(
         rules: source.session_rules(),
         tz,
         run_id,
-        compression: pipeline.output.compression,
-        row_group_rows: pipeline.output.row_group_rows,
+        compression: output.compression,
+        row_group_rows: output.row_group_rows,
     })
     .map_err(|e| EventsError::Lake {
         source_name: name.to_string(),

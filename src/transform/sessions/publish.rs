@@ -20,7 +20,8 @@ use super::derive::{SessionDeriver, EVENT_AT, EVENT_TYPE, MACHINE, USER};
 use super::rules::SessionRules;
 use super::SESSIONS_SCHEMA;
 use crate::load::{event_partition_name, fsutil, list_partitions, Compression, LakeLayout};
-use crate::transform::lake::{partition_date, read_files_columns, PartitionPublisher};
+use crate::load::PartitionPublisher;
+use crate::transform::lake::{partition_date, read_files_columns};
 use crate::transform::TransformError;
 
 pub const SESSIONS: &str = "sessions";

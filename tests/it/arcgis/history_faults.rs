@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use usagelake::demo::arcgis_portal::{Endpoint, Fault};
-use usagelake::extract::arcgis::{ArcgisError, TokenPlacement};
+use usagelake::sources::arcgis::api::{ArcgisError, TokenPlacement};
+use usagelake::sources::arcgis::fake_portal::{Endpoint, Fault};
 
 use super::*;
 
@@ -319,7 +319,9 @@ async fn bad_credentials_and_rejected_preissued_token_fail_cleanly() {
 }
 
 /// Pages/s with 50 ms per page, sequential vs 4 concurrent slices, ~5000 events.
-/// `cargo test --test it arcgis::history_faults::throughput -- --nocapture` prints them.
+/// `cargo test --test it arcgis::history_faults::throughput -- --ignored --nocapture` prints
+/// them. Ignored by default: wall-clock rates flake on a busy machine.
+#[ignore = "benchmark: asserts wall-clock throughput; run with --ignored --nocapture"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn throughput_slow_pages_sequential_vs_concurrent() {
     let fx = fixture(5000, 20).await;

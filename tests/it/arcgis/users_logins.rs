@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int64Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch};
-use usagelake::demo::arcgis_portal::{Endpoint, Fault};
-use usagelake::extract::arcgis::{login_key, logins_from_users};
+use usagelake::sources::arcgis::api::{login_key, logins_from_users};
+use usagelake::sources::arcgis::fake_portal::{Endpoint, Fault};
 
 use super::*;
 

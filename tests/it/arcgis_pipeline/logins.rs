@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use usagelake::extract::arcgis::login_key;
+use usagelake::sources::arcgis::api::login_key;
 
 use super::*;
 use crate::support::lake::{ids_by_partition, unique_ids};

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Output;
 
-use usagelake::demo::arcgis_portal::{self as fake, FakePortal, FakePortalHandle};
-use usagelake::extract::arcgis::event_key;
+use usagelake::sources::arcgis::api::event_key;
+use usagelake::sources::arcgis::fake_portal::{self as fake, FakePortal, FakePortalHandle};
 
 use super::cli::usagelake;
 use super::lake::unique_ids;

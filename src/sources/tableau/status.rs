@@ -1,0 +1,66 @@
+//! `usagelake status` of a tableau source: lake facts per dataset, and for every event
+//! table whether the source purged ids above our watermark before a run copied them
+//! (two index probes per table; see `pg_tables::coverage`).
+
+use super::{event_tables, open_session, tables, TableauSource};
+use crate::load::state::{SourceState, StateStore};
+use crate::load::{list_partitions, LoadError};
+use crate::postgres::TableKind;
+use crate::sources::pg_tables::coverage::{purge_gap, source_extent};
+use crate::sources::status::{error_chain, lake_status, load_state, DatasetStatus, SourceStatus};
+use crate::sources::{RunError, SourceContext};
+
+pub async fn status(
+    source: &TableauSource,
+    ctx: &SourceContext<'_>,
+    now_us: i64,
+) -> Result<SourceStatus, LoadError> {
+    let state = load_state(&StateStore::new(ctx.layout), &source.name);
+    let mut datasets = Vec::new();
+    for dataset in source.datasets() {
+        let is_event = tables::table_spec(dataset, source.include_incomplete_jobs)
+            .is_some_and(|s| matches!(s.kind, TableKind::Event { .. }));
+        let partitions = list_partitions(ctx.layout, &source.name, dataset)?;
+        let ds = state.datasets.get(dataset);
+        let mut status = lake_status(dataset, is_event, &partitions, ds, now_us);
+        status.watermark = ds.and_then(|d| d.watermark_key);
+        datasets.push(status);
+    }
+    let unreachable = match source_gaps(source, &state, &mut datasets).await {
+        Ok(()) => None,
+        Err(e) => Some(error_chain(&e)),
+    };
+    Ok(SourceStatus {
+        name: source.name.clone(),
+        unreachable,
+        datasets,
+    })
+}
+
+async fn source_gaps(
+    source: &TableauSource,
+    state: &SourceState,
+    datasets: &mut [DatasetStatus],
+) -> Result<(), RunError> {
+    let session = open_session(source).await?;
+    for table in event_tables(&session, source, &[]).await? {
+        let extent = source_extent(&session, &table)
+            .await
+            .map_err(|e| RunError::Extract {
+                source_name: source.name.clone(),
+                dataset: table.spec.dataset.clone(),
+                source: Box::new(e),
+            })?;
+        let ds = state.datasets.get(&table.spec.dataset);
+        let gap = purge_gap(
+            &extent,
+            ds.and_then(|d| d.watermark_key),
+            ds.and_then(|d| d.max_event_time_us),
+        );
+        if let Some(status) = datasets.iter_mut().find(|d| d.name == table.spec.dataset) {
+            status.purged = gap;
+        }
+    }
+    let _ = session.finish().await;
+    Ok(())
+}
