@@ -89,6 +89,10 @@ fn session_sources(
                 events.name.clone(),
                 events.session_rules().max_session_micros,
             )),
+            SourceConfig::Arcgis(arcgis) if arcgis.platform.has_history() => Some((
+                arcgis.name().to_string(),
+                Some(crate::sources::arcgis::sessions::SESSION_HOURS * 3_600_000_000),
+            )),
             _ => None,
         })
         .filter(|(name, _)| filter.source.as_ref().is_none_or(|s| s == name))

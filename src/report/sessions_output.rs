@@ -12,6 +12,7 @@ use super::sessions::{
 use crate::cli::{OutputFormat, ReportCommand, SessionScope};
 use crate::commands::UsageError;
 use crate::config::{self, Pipeline};
+use crate::sources::events::csv_records::quote_field;
 use crate::sources::events::time::{parse_event_time, AmbiguousTime};
 
 pub fn run(command: &ReportCommand) -> anyhow::Result<()> {
@@ -173,12 +174,16 @@ fn print_rows<const N: usize>(
             }
         }
         OutputFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(out);
-            writer.write_record(header)?;
+            let line = |cells: &mut dyn Iterator<Item = &str>| {
+                cells
+                    .map(|c| quote_field(c, ','))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            writeln!(out, "{}", line(&mut header.iter().copied()))?;
             for row in rows {
-                writer.write_record(row)?;
+                writeln!(out, "{}", line(&mut row.iter().map(String::as_str)))?;
             }
-            writer.flush()?;
         }
         OutputFormat::Json => {
             let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows

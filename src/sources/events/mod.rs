@@ -9,6 +9,7 @@
 //! instant) and every new bad row, plus the file state to save once they are in the lake.
 
 pub mod config;
+pub mod csv_records;
 pub mod files;
 pub mod lake;
 pub mod reader;

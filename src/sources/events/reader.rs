@@ -12,6 +12,7 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use serde::{Deserialize, Serialize};
 
 use super::config::{EventsSource, FileFormat};
+use super::csv_records::CsvRecords;
 use super::record::{cut_raw, map_fields, EventRow, RejectedRow};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -93,40 +94,14 @@ fn read_csv(
     label: &str,
     next: &mut Resume,
 ) -> std::io::Result<ReadResult> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(source.delimiter)
-        .from_reader(input);
+    let mut records = CsvRecords::new(input, source.delimiter);
     let first_line = next.next_line;
     let mut result = ReadResult::default();
-    let mut record = csv::ByteRecord::new();
-    loop {
-        let more = match reader.read_byte_record(&mut record) {
-            Ok(more) => more,
-            Err(e) => match e.into_kind() {
-                csv::ErrorKind::Io(e) => return Err(e),
-                other => {
-                    // The csv reader only fails on I/O with `flexible` and byte records;
-                    // anything else is still a bad row, never a dropped one.
-                    result.rejected.push(RejectedRow {
-                        file: label.to_string(),
-                        line: first_line,
-                        reason: format!("unreadable CSV: {other:?}"),
-                        raw: String::new(),
-                    });
-                    break;
-                }
-            },
-        };
-        if !more {
-            break;
-        }
-        let line = first_line + record.position().map_or(1, |p| p.line()) - 1;
-        let fields: Result<Vec<&str>, _> =
-            record.iter().map(std::str::from_utf8).collect();
+    while let Some(record) = records.next_record()? {
+        let line = first_line + record.line - 1;
         let raw = || {
             let text: Vec<String> = record
+                .fields
                 .iter()
                 .map(|f| String::from_utf8_lossy(f).into_owned())
                 .collect();
@@ -138,6 +113,17 @@ fn read_csv(
             reason,
             raw: raw(),
         };
+        if record.is_unterminated {
+            result
+                .rejected
+                .push(reject("a quoted field is not closed before the end of the file".into()));
+            continue;
+        }
+        let fields: Result<Vec<&str>, _> = record
+            .fields
+            .iter()
+            .map(|f| std::str::from_utf8(f))
+            .collect();
         let fields = match fields {
             Ok(fields) => fields,
             Err(_) => {

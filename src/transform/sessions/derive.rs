@@ -204,3 +204,69 @@ fn local_date(instant: i64, tz: Tz) -> NaiveDate {
         .with_timezone(&tz)
         .date_naive()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, StringArray, TimestampMicrosecondArray};
+
+    use super::*;
+    use crate::transform::sessions::LoginPolicy;
+
+    const HOUR: i64 = 3_600_000_000;
+    /// 2026-01-10T00:00:00Z.
+    const DAY: i64 = 1_768_003_200_000_000;
+
+    fn batch(rows: &[(&str, &str, i64, &str)]) -> RecordBatch {
+        let column = |values: Vec<&str>| -> ArrayRef { Arc::new(StringArray::from(values)) };
+        RecordBatch::try_from_iter([
+            (MACHINE, column(rows.iter().map(|r| r.0).collect())),
+            (USER, column(rows.iter().map(|r| r.1).collect())),
+            (
+                EVENT_AT,
+                Arc::new(
+                    TimestampMicrosecondArray::from(rows.iter().map(|r| r.2).collect::<Vec<_>>())
+                        .with_timezone("UTC"),
+                ) as ArrayRef,
+            ),
+            (EVENT_TYPE, column(rows.iter().map(|r| r.3).collect())),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn groups_by_machine_and_user_across_batches_and_splits_by_local_login_date() {
+        let mut deriver = SessionDeriver::default();
+        // Out of order across batches; bob's login at 23:30Z is 00:30 on the 11th in Berlin.
+        deriver
+            .add_batch(&batch(&[
+                ("ws1", "ann", DAY + 10 * HOUR, "logout"),
+                ("ws1", "bob", DAY + 23 * HOUR + HOUR / 2, "login"),
+            ]))
+            .unwrap();
+        deriver
+            .add_batch(&batch(&[
+                ("ws1", "ann", DAY + 9 * HOUR, "login"),
+                ("ws2", "ann", DAY + 9 * HOUR, "failed_login"),
+                ("ws1", "bob", DAY + 25 * HOUR, "logout"),
+            ]))
+            .unwrap();
+        let rules = SessionRules {
+            policy: LoginPolicy::Parallel,
+            max_session_micros: Some(8 * HOUR),
+        };
+        let days = deriver.derive("src", rules, "Europe/Berlin".parse().unwrap());
+        let summary: Vec<(String, usize)> = days
+            .iter()
+            .map(|(date, columns)| (date.to_string(), columns.len()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![("2026-01-10".to_string(), 1), ("2026-01-11".to_string(), 1)]
+        );
+        let first = days.into_values().next().unwrap().finish();
+        let reason = first.column_by_name("end_reason").unwrap();
+        assert_eq!(reason.as_string::<i32>().value(0), "logout");
+    }
+}
