@@ -24,19 +24,33 @@ pub fn write(out: &Path, first_day: &str, days: u32) -> anyhow::Result<()> {
             let seed = (user * 37 + day * 11) % 180;
             let login_minutes = 7 * 60 + seed;
             let logout_minutes = login_minutes + 8 * 60 + (seed * 7) % 120;
-            let time = |minutes: u32| {
-                format!("{date} {:02}:{:02}:00", minutes / 60, minutes % 60)
-            };
-            let _ = writeln!(text, "{},logon,ws{machine:02},user{user:02},2", time(login_minutes));
+            let time = |minutes: u32| format!("{date} {:02}:{:02}:00", minutes / 60, minutes % 60);
+            let _ = writeln!(
+                text,
+                "{},logon,ws{machine:02},user{user:02},2",
+                time(login_minutes)
+            );
             if user == 3 && day == 2 {
                 continue; // forgot to log out: the session times out
             }
             if user == 5 && day == 4 {
                 // A second RDP login an hour later: two parallel sessions.
-                let _ = writeln!(text, "{},logon,ws{machine:02},user{user:02},10", time(login_minutes + 60));
-                let _ = writeln!(text, "{},logoff,ws{machine:02},user{user:02},10", time(logout_minutes - 30));
+                let _ = writeln!(
+                    text,
+                    "{},logon,ws{machine:02},user{user:02},10",
+                    time(login_minutes + 60)
+                );
+                let _ = writeln!(
+                    text,
+                    "{},logoff,ws{machine:02},user{user:02},10",
+                    time(logout_minutes - 30)
+                );
             }
-            let _ = writeln!(text, "{},logoff,ws{machine:02},user{user:02},2", time(logout_minutes));
+            let _ = writeln!(
+                text,
+                "{},logoff,ws{machine:02},user{user:02},2",
+                time(logout_minutes)
+            );
         }
     }
     // A logout whose login is older than the export (an orphan), and two bad rows.

@@ -137,7 +137,11 @@ fn demo_pipeline(
                 continue;
             }
             SourceConfig::Events(events) => {
-                let glob = pipeline.output.root.join(events_demo::EVENTS_DIR).join("*.csv*");
+                let glob = pipeline
+                    .output
+                    .root
+                    .join(events_demo::EVENTS_DIR)
+                    .join("*.csv*");
                 events.paths = vec![glob.to_string_lossy().into_owned()];
                 continue;
             }

@@ -1,6 +1,6 @@
 //! Reports read back from the lake (and, for coverage, the source): nothing here writes.
 
 pub mod ledger_read;
-pub mod status;
 pub mod sessions;
 pub mod sessions_output;
+pub mod status;

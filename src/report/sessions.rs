@@ -16,8 +16,8 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::config::Pipeline;
-use crate::sources::SourceConfig;
 use crate::load::{list_partitions, LakeLayout, LoadError};
+use crate::sources::SourceConfig;
 use crate::transform::lake::{partition_date, read_files_columns};
 use crate::transform::sessions::SESSIONS;
 use crate::transform::TransformError;
@@ -28,13 +28,13 @@ pub enum SessionsReportError {
     List {
         source_name: String,
         #[source]
-        source: LoadError,
+        source: Box<LoadError>,
     },
     #[error("reading {source_name}/sessions")]
     Read {
         source_name: String,
         #[source]
-        source: TransformError,
+        source: Box<TransformError>,
     },
     #[error("no source named `{0}` in this pipeline")]
     UnknownSource(String),
@@ -116,7 +116,7 @@ fn read_sessions(
     let partitions =
         list_partitions(layout, source, SESSIONS).map_err(|e| SessionsReportError::List {
             source_name: source.to_string(),
-            source: e,
+            source: Box::new(e),
         })?;
     let mut rows = Vec::new();
     for partition in partitions {
@@ -137,7 +137,7 @@ fn read_sessions(
         let batches = read_files_columns(&partition.files, &columns).map_err(|e| {
             SessionsReportError::Read {
                 source_name: source.to_string(),
-                source: e,
+                source: Box::new(e),
             }
         })?;
         for batch in batches {
@@ -327,7 +327,11 @@ fn day_start(date: NaiveDate, tz: Tz) -> i64 {
 /// An instant for people: local time with its offset.
 pub fn format_local(at: i64, tz: Tz) -> String {
     DateTime::from_timestamp_micros(at)
-        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S%.6f%:z").to_string())
+        .map(|t| {
+            t.with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M:%S%.6f%:z")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 

@@ -55,7 +55,12 @@ pub fn run(command: &ReportCommand) -> anyhow::Result<()> {
                     ]
                 })
                 .collect();
-            print_rows(&mut out, scope.format, &["machine", "hour_start", "peak_sessions"], &rows)?;
+            print_rows(
+                &mut out,
+                scope.format,
+                &["machine", "hour_start", "peak_sessions"],
+                &rows,
+            )?;
         }
     }
     out.flush().context("writing the report")

@@ -116,7 +116,8 @@ pub fn from_tableau(
     hist_users: &RecordBatch,
     source: &str,
 ) -> Result<(RecordBatch, u64), TransformError> {
-    let type_ids = column(event_types, "historical_event_types", "type_id")?.as_primitive::<Int32Type>();
+    let type_ids =
+        column(event_types, "historical_event_types", "type_id")?.as_primitive::<Int32Type>();
     let type_names = column(event_types, "historical_event_types", "name")?.as_string::<i32>();
     let mut kinds: HashMap<i32, &str> = HashMap::new();
     for row in 0..event_types.num_rows() {
@@ -159,7 +160,11 @@ pub fn from_tableau(
             without_actor += 1;
             continue;
         };
-        let machine = if worker.is_valid(row) { worker.value(row) } else { "" };
+        let machine = if worker.is_valid(row) {
+            worker.value(row)
+        } else {
+            ""
+        };
         let site = site.is_valid(row).then(|| site.value(row).to_string());
         out.push(
             at.value(row),

@@ -161,12 +161,16 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
     });
     if paths.as_ref().is_some_and(Vec::is_empty) {
         let span = t.span("paths");
-        p.report(span.as_ref(), t.key("paths"), "must list at least one glob", None);
+        p.report(
+            span.as_ref(),
+            t.key("paths"),
+            "must list at least one glob",
+            None,
+        );
     }
     let defaults = ColumnNames::default();
-    let column = |p: &mut Problems, key: &str, default: &str| {
-        t.string(p, key).unwrap_or(default).to_owned()
-    };
+    let column =
+        |p: &mut Problems, key: &str, default: &str| t.string(p, key).unwrap_or(default).to_owned();
     let columns = ColumnNames {
         time: column(p, "time_column", &defaults.time),
         event_type: column(p, "type_column", &defaults.event_type),
@@ -207,14 +211,22 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
         _ => {
             let span = t.span("delimiter");
             let hint = Some("delimiter = \",\", \";\" or \"\\t\"".to_owned());
-            p.report(span.as_ref(), t.key("delimiter"), "must be one ASCII character", hint);
+            p.report(
+                span.as_ref(),
+                t.key("delimiter"),
+                "must be one ASCII character",
+                hint,
+            );
             None
         }
     });
     let login_policy = t.choice(
         p,
         "login_policy",
-        &[("parallel", LoginPolicy::Parallel), ("same", LoginPolicy::Same)],
+        &[
+            ("parallel", LoginPolicy::Parallel),
+            ("same", LoginPolicy::Same),
+        ],
     );
     let max_hours = t.integer(p, "max_session_hours", 0..=MAX_SESSION_HOURS_LIMIT);
 
@@ -250,7 +262,8 @@ mod tests {
     #[test]
     fn the_example_file_parses_with_its_mappings() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
-        let pipeline = load_pipeline(&dir.join("events.example.toml")).unwrap_or_else(|e| panic!("{e}"));
+        let pipeline =
+            load_pipeline(&dir.join("events.example.toml")).unwrap_or_else(|e| panic!("{e}"));
         let source = events(&pipeline.sources[0]);
         assert_eq!(source.format, FileFormat::Csv);
         assert_eq!(source.columns.event_type, "EventID");
@@ -283,6 +296,9 @@ mod tests {
             "{errors}"
         );
         let typo = &errors.problems[2];
-        assert!(typo.hint.as_deref().unwrap_or("").contains("login_policy"), "{errors}");
+        assert!(
+            typo.hint.as_deref().unwrap_or("").contains("login_policy"),
+            "{errors}"
+        );
     }
 }

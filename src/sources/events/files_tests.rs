@@ -11,7 +11,11 @@ fn line(minute: u32, kind: &str, user: &str) -> String {
 }
 
 fn source(dir: &tempfile::TempDir) -> EventsSource {
-    let pattern = dir.path().join("logons.csv*").to_string_lossy().into_owned();
+    let pattern = dir
+        .path()
+        .join("logons.csv*")
+        .to_string_lossy()
+        .into_owned();
     EventsSource::new("logons", FileFormat::Csv, vec![pattern], chrono_tz::UTC)
 }
 
@@ -52,7 +56,10 @@ fn files_already_read_are_not_read_again_and_grown_ones_continue() {
 fn rotation_by_rename_reads_the_rest_of_the_old_file_and_all_of_the_new() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("logons.csv");
-    append(&path, &(HEADER.to_string() + &line(0, "login", "a") + "bad row\n"));
+    append(
+        &path,
+        &(HEADER.to_string() + &line(0, "login", "a") + "bad row\n"),
+    );
     let source = source(&dir);
     let (_, rejected, state) = users(&source, &FilesState::default());
     assert_eq!(rejected, [3]);
@@ -62,7 +69,10 @@ fn rotation_by_rename_reads_the_rest_of_the_old_file_and_all_of_the_new() {
     append(&path, &(HEADER.to_string() + &line(2, "login", "c")));
     let (found, rejected, state) = users(&source, &state);
     assert_eq!(found, ["b", "c"]);
-    assert!(rejected.is_empty(), "the bad row is reported once: {rejected:?}");
+    assert!(
+        rejected.is_empty(),
+        "the bad row is reported once: {rejected:?}"
+    );
     let (again, _, _) = users(&source, &state);
     assert!(again.is_empty());
 }
@@ -99,7 +109,9 @@ fn a_file_rewritten_in_place_is_read_from_the_start() {
     let source = source(&dir);
     let (_, _, state) = users(&source, &FilesState::default());
     // Same inode, new content, longer than before: not a grown file.
-    let rewritten = HEADER.to_string() + &line(5, "login", "x") + &line(6, "login", "y")
+    let rewritten = HEADER.to_string()
+        + &line(5, "login", "x")
+        + &line(6, "login", "y")
         + &line(7, "login", "z");
     std::fs::write(&path, rewritten).unwrap();
     let (found, _, _) = users(&source, &state);

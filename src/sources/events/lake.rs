@@ -15,8 +15,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::files::FilesState;
-use super::EventsError;
 use super::record::{AuthEventType, EventRow, RejectedRow};
+use super::EventsError;
 use crate::load::{event_partition_name, fsutil, list_partitions, LakeLayout};
 use crate::transform::lake::read_files_columns;
 use crate::transform::TransformError;
@@ -84,11 +84,7 @@ pub fn events_batch(rows: &[EventRow], first_id: i64) -> RecordBatch {
         Arc::new(id.finish()),
         Arc::new(at.finish().with_timezone("UTC")),
     ];
-    columns.extend(
-        strings
-            .iter_mut()
-            .map(|b| Arc::new(b.finish()) as ArrayRef),
-    );
+    columns.extend(strings.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
     columns.push(Arc::new(line.finish()));
     RecordBatch::try_new(EVENTS_SCHEMA.clone(), columns).expect("columns match the schema")
 }
@@ -96,8 +92,11 @@ pub fn events_batch(rows: &[EventRow], first_id: i64) -> RecordBatch {
 pub fn rejected_batch(rows: &[RejectedRow], first_id: i64, detected_at: i64) -> RecordBatch {
     let mut id = Int64Builder::new();
     let mut at = TimestampMicrosecondBuilder::new();
-    let (mut file, mut reason, mut raw) =
-        (StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
+    let (mut file, mut reason, mut raw) = (
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+    );
     let mut line = Int64Builder::new();
     for (i, row) in rows.iter().enumerate() {
         id.append_value(first_id + i as i64);

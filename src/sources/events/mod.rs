@@ -35,7 +35,11 @@ pub const DATASETS: &[&str] = &[lake::EVENTS, lake::EVENTS_REJECTED, "sessions"]
 pub fn check_files(source: &EventsSource, quiet: bool) -> usize {
     match files::find_files(&source.paths) {
         Ok(found) if found.is_empty() => {
-            eprintln!("{}: no file matches {}", source.name, source.paths.join(", "));
+            eprintln!(
+                "{}: no file matches {}",
+                source.name,
+                source.paths.join(", ")
+            );
             1
         }
         Ok(found) => {
@@ -83,15 +87,16 @@ pub enum EventsError {
     Load {
         source_name: String,
         dataset: &'static str,
+        /// Boxed: the lake errors carry paths and partition names.
         #[source]
-        source: crate::load::LoadError,
+        source: Box<crate::load::LoadError>,
     },
     #[error("source `{source_name}`: {what} failed")]
     Lake {
         source_name: String,
         what: &'static str,
         #[source]
-        source: crate::transform::TransformError,
+        source: Box<crate::transform::TransformError>,
     },
 }
 

@@ -114,9 +114,9 @@ fn read_csv(
             raw: raw(),
         };
         if record.is_unterminated {
-            result
-                .rejected
-                .push(reject("a quoted field is not closed before the end of the file".into()));
+            result.rejected.push(reject(
+                "a quoted field is not closed before the end of the file".into(),
+            ));
             continue;
         }
         let fields: Result<Vec<&str>, _> = record

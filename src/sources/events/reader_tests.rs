@@ -77,8 +77,16 @@ fn csv_with_bom_crlf_quotes_and_no_final_newline() {
 #[test]
 fn csv_files_may_order_columns_differently() {
     let dir = tempfile::tempdir().unwrap();
-    let a = write(&dir, "a.csv", b"user,machine,type,time\nann,ws1,login,2026-01-10 09:00:00\n");
-    let b = write(&dir, "b.csv", b"time,user,type,machine\n2026-01-10 09:00:00,ann,login,ws1\n");
+    let a = write(
+        &dir,
+        "a.csv",
+        b"user,machine,type,time\nann,ws1,login,2026-01-10 09:00:00\n",
+    );
+    let b = write(
+        &dir,
+        "b.csv",
+        b"time,user,type,machine\n2026-01-10 09:00:00,ann,login,ws1\n",
+    );
     let source = source(FileFormat::Csv);
     let (ra, _) = read_all(&source, &a);
     let (rb, _) = read_all(&source, &b);
@@ -170,7 +178,10 @@ fn a_grown_file_is_read_from_where_the_last_read_ended() {
     let (first, resume) = read_all(&source, &path);
     assert_eq!(first.events.len(), 1);
     // The writer finishes the last line and appends two more.
-    let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
     file.write_all(b"\r\n2026-01-10 10:00:00,logout,ws1,ann\n2026-01-10 10:00:00,login,ws2,bob\n")
         .unwrap();
     let mut file = File::open(&path).unwrap();

@@ -99,11 +99,10 @@ pub fn map_fields(
     let event_at = parse_event_time(time_text, source.time_zone, source.ambiguous_time)
         .map_err(|e| e.to_string())?;
     let raw_type = present(event_type).ok_or_else(|| format!("missing type (`{event_type}`)"))?;
-    let kind = map_type(&source.types, raw_type)
-        .ok_or_else(|| format!("unknown type `{raw_type}`"))?;
+    let kind =
+        map_type(&source.types, raw_type).ok_or_else(|| format!("unknown type `{raw_type}`"))?;
     let user_value = present(user).ok_or_else(|| format!("missing user (`{user}`)"))?;
-    let machine_value =
-        present(machine).ok_or_else(|| format!("missing machine (`{machine}`)"))?;
+    let machine_value = present(machine).ok_or_else(|| format!("missing machine (`{machine}`)"))?;
     let mapped = [time, event_type, machine, user];
     let extra: serde_json::Map<String, serde_json::Value> = fields
         .iter()

@@ -63,7 +63,7 @@ pub fn run_events(
     let existing = lake::existing_keys(layout, name, &dates).map_err(|e| EventsError::Lake {
         source_name: name.to_string(),
         what: "reading the events already in the lake",
-        source: e,
+        source: Box::new(e),
     })?;
     let new: Vec<EventRow> = scan
         .events
@@ -78,33 +78,34 @@ pub fn run_events(
         options.row_group_rows = output.row_group_rows;
         options
     };
-    let write = |dataset: &'static str, batches: Vec<arrow_array::RecordBatch>, key: &str, time: &str| {
-        let load_err = |e| EventsError::Load {
-            source_name: name.to_string(),
-            dataset,
-            source: e,
+    let write =
+        |dataset: &'static str, batches: Vec<arrow_array::RecordBatch>, key: &str, time: &str| {
+            let load_err = |e| EventsError::Load {
+                source_name: name.to_string(),
+                dataset,
+                source: Box::new(e),
+            };
+            let Some(first) = batches.first() else {
+                return Ok(WriteSummary::default());
+            };
+            let mut writer = DatasetWriter::open(
+                layout,
+                name,
+                dataset,
+                first.schema(),
+                Partitioning::EventDate {
+                    time_column: time.into(),
+                    key_column: key.into(),
+                    tz,
+                },
+                options(),
+            )
+            .map_err(load_err)?;
+            for batch in &batches {
+                writer.write(batch).map_err(load_err)?;
+            }
+            writer.commit().map_err(load_err)
         };
-        let Some(first) = batches.first() else {
-            return Ok(WriteSummary::default());
-        };
-        let mut writer = DatasetWriter::open(
-            layout,
-            name,
-            dataset,
-            first.schema(),
-            Partitioning::EventDate {
-                time_column: time.into(),
-                key_column: key.into(),
-                tz,
-            },
-            options(),
-        )
-        .map_err(load_err)?;
-        for batch in &batches {
-            writer.write(batch).map_err(load_err)?;
-        }
-        writer.commit().map_err(load_err)
-    };
     let events_written = write(
         EVENTS,
         new.chunks(BATCH_ROWS)
@@ -149,7 +150,7 @@ pub fn run_events(
     .map_err(|e| EventsError::Lake {
         source_name: name.to_string(),
         what: "rebuilding sessions",
-        source: e,
+        source: Box::new(e),
     })?;
 
     let mut events_summary = dataset_summary(EVENTS, read, &events_written, extract_seconds);

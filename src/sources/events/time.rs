@@ -37,7 +37,9 @@ pub enum TimeError {
     Unparseable(String),
     #[error("local time `{text}` does not exist in {zone} (clocks skipped it)")]
     Nonexistent { text: String, zone: Tz },
-    #[error("local time `{text}` occurs twice in {zone} (clocks went back) and ambiguous = \"reject\"")]
+    #[error(
+        "local time `{text}` occurs twice in {zone} (clocks went back) and ambiguous = \"reject\""
+    )]
     Ambiguous { text: String, zone: Tz },
 }
 
@@ -94,7 +96,10 @@ fn split_offset(text: &str) -> Option<(&str, Option<FixedOffset>)> {
     }
     let (hours, minutes) = match digits.len() {
         2 => (digits.parse::<i32>().ok()?, 0),
-        4 => (digits[..2].parse::<i32>().ok()?, digits[2..].parse::<i32>().ok()?),
+        4 => (
+            digits[..2].parse::<i32>().ok()?,
+            digits[2..].parse::<i32>().ok()?,
+        ),
         _ => return None,
     };
     if hours > 23 || minutes > 59 {
@@ -116,8 +121,8 @@ fn parse_naive(text: &str) -> Option<NaiveDateTime> {
         "%Y-%m-%dT%H:%M",
         "%Y-%m-%d %H:%M",
     ]
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(whole, format).ok())?;
+    .iter()
+    .find_map(|format| NaiveDateTime::parse_from_str(whole, format).ok())?;
     let micros = match fraction {
         None => 0,
         Some(f) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => {
@@ -150,21 +155,42 @@ mod tests {
 
     #[test]
     fn naive_times_are_local_in_the_source_zone() {
-        assert_eq!(parse("2026-01-10 09:00:00").unwrap(), "2026-01-10T08:00:00.000000Z");
-        assert_eq!(parse("2026-07-10T09:00:00").unwrap(), "2026-07-10T07:00:00.000000Z");
+        assert_eq!(
+            parse("2026-01-10 09:00:00").unwrap(),
+            "2026-01-10T08:00:00.000000Z"
+        );
+        assert_eq!(
+            parse("2026-07-10T09:00:00").unwrap(),
+            "2026-07-10T07:00:00.000000Z"
+        );
     }
 
     #[test]
     fn an_explicit_offset_wins_over_the_zone() {
-        assert_eq!(parse("2026-01-10T09:00:00Z").unwrap(), "2026-01-10T09:00:00.000000Z");
-        assert_eq!(parse("2026-01-10 09:00:00+01:00").unwrap(), "2026-01-10T08:00:00.000000Z");
-        assert_eq!(parse("2026-01-10T09:00:00-0530").unwrap(), "2026-01-10T14:30:00.000000Z");
+        assert_eq!(
+            parse("2026-01-10T09:00:00Z").unwrap(),
+            "2026-01-10T09:00:00.000000Z"
+        );
+        assert_eq!(
+            parse("2026-01-10 09:00:00+01:00").unwrap(),
+            "2026-01-10T08:00:00.000000Z"
+        );
+        assert_eq!(
+            parse("2026-01-10T09:00:00-0530").unwrap(),
+            "2026-01-10T14:30:00.000000Z"
+        );
     }
 
     #[test]
     fn microsecond_fractions_are_kept_and_finer_ones_truncated() {
-        assert_eq!(parse("2026-01-10T09:00:00.123456Z").unwrap(), "2026-01-10T09:00:00.123456Z");
-        assert_eq!(parse("2026-01-10T09:00:00.5Z").unwrap(), "2026-01-10T09:00:00.500000Z");
+        assert_eq!(
+            parse("2026-01-10T09:00:00.123456Z").unwrap(),
+            "2026-01-10T09:00:00.123456Z"
+        );
+        assert_eq!(
+            parse("2026-01-10T09:00:00.5Z").unwrap(),
+            "2026-01-10T09:00:00.500000Z"
+        );
         assert_eq!(
             parse("2026-01-10T09:00:00.123456789Z").unwrap(),
             "2026-01-10T09:00:00.123456Z"
@@ -175,9 +201,15 @@ mod tests {
     #[test]
     fn an_ambiguous_local_time_is_its_first_occurrence_unless_configured() {
         // 2026-10-25 02:30 happens twice in Berlin: 00:30Z (CEST) then 01:30Z (CET).
-        assert_eq!(parse("2026-10-25 02:30:00").unwrap(), "2026-10-25T00:30:00.000000Z");
+        assert_eq!(
+            parse("2026-10-25 02:30:00").unwrap(),
+            "2026-10-25T00:30:00.000000Z"
+        );
         let latest = parse_event_time("2026-10-25 02:30:00", berlin(), AmbiguousTime::Latest);
-        assert_eq!(format_instant(latest.unwrap()), "2026-10-25T01:30:00.000000Z");
+        assert_eq!(
+            format_instant(latest.unwrap()),
+            "2026-10-25T01:30:00.000000Z"
+        );
         assert!(matches!(
             parse_event_time("2026-10-25 02:30:00", berlin(), AmbiguousTime::Reject),
             Err(TimeError::Ambiguous { .. })
@@ -197,8 +229,17 @@ mod tests {
 
     #[test]
     fn garbage_is_unparseable() {
-        for text in ["", "yesterday", "2026-13-01 00:00:00", "2026-01-10 25:00:00", "2026-01-10T09:00:00+99:00"] {
-            assert!(matches!(parse(text), Err(TimeError::Unparseable(_))), "{text}");
+        for text in [
+            "",
+            "yesterday",
+            "2026-13-01 00:00:00",
+            "2026-01-10 25:00:00",
+            "2026-01-10T09:00:00+99:00",
+        ] {
+            assert!(
+                matches!(parse(text), Err(TimeError::Unparseable(_))),
+                "{text}"
+            );
         }
     }
 }

@@ -52,14 +52,13 @@ impl SessionDeriver {
                     expected: "a column",
                 })
         };
-        let wrong = |name: &str, found: &dyn Array, expected: &'static str| {
-            TransformError::ColumnType {
+        let wrong =
+            |name: &str, found: &dyn Array, expected: &'static str| TransformError::ColumnType {
                 dataset: "auth_events".into(),
                 column: name.into(),
                 found: found.data_type().to_string(),
                 expected,
-            }
-        };
+            };
         let (machine, user, at, kind) = (
             column(MACHINE)?,
             column(USER)?,

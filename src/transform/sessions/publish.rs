@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use super::derive::{SessionDeriver, EVENT_AT, EVENT_TYPE, MACHINE, USER};
 use super::rules::SessionRules;
 use super::SESSIONS_SCHEMA;
-use crate::load::{event_partition_name, fsutil, list_partitions, Compression, LakeLayout};
 use crate::load::PartitionPublisher;
+use crate::load::{event_partition_name, fsutil, list_partitions, Compression, LakeLayout};
 use crate::transform::lake::{partition_date, read_files_columns};
 use crate::transform::TransformError;
 

@@ -142,7 +142,10 @@ impl SessionBuilder {
                 EventKind::Logout => *logouts += 1,
             },
             pending => {
-                debug_assert!(pending.is_none_or(|(t, _, _)| t < at), "events out of order");
+                debug_assert!(
+                    pending.is_none_or(|(t, _, _)| t < at),
+                    "events out of order"
+                );
                 if let Some(previous) = pending.take() {
                     self.apply_instant(previous, out);
                 }
@@ -248,9 +251,9 @@ impl SessionBuilder {
         }
     }
 
-    /// 1. Sessions whose deadline is strictly before `at` end there with `timeout`. Open
-    /// sessions are in login order and every deadline is login + the same maximum, so the
-    /// expired ones are a prefix.
+    /// Rule 1: sessions whose deadline is strictly before `at` end there with `timeout`.
+    /// Open sessions are in login order and every deadline is login + the same maximum,
+    /// so the expired ones are a prefix.
     fn expire_before(&mut self, at: i64, out: &mut Vec<Session>) {
         while let Some(session) = self.open.front() {
             match deadline(&self.rules, session) {

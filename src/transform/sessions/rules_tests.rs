@@ -72,7 +72,10 @@ fn logged_in_from_the_login_instant_but_not_at_the_logout_instant() {
         ..session
     };
     assert!(zero.is_zero_length());
-    assert!(!zero.is_active_at(10), "a zero-length session covers no instant");
+    assert!(
+        !zero.is_active_at(10),
+        "a zero-length session covers no instant"
+    );
     let orphan = Session {
         login_at: None,
         ..session
@@ -85,7 +88,10 @@ fn logged_in_from_the_login_instant_but_not_at_the_logout_instant() {
         ..session
     };
     assert!(open.is_active_at(99));
-    assert!(!open.is_active_at(100), "an open session lapses at its deadline");
+    assert!(
+        !open.is_active_at(100),
+        "an open session lapses at its deadline"
+    );
 }
 
 #[test]
@@ -183,8 +189,8 @@ fn parallel_two_logins_at_one_instant_are_two_sessions() {
     assert_eq!(
         got,
         vec![
-            (Some(0), Some(10), "logout", 0, false),
             (Some(0), None, "open", 0, true),
+            (Some(0), Some(10), "logout", 0, false),
         ]
     );
 }

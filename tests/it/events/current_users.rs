@@ -60,7 +60,10 @@ fn generate(count: usize, seed: u64) -> Generated {
 }
 
 /// The rules replayed from scratch for one instant, per (machine, user).
-fn brute_force(events: &[(String, String, i64, bool)], at: i64) -> BTreeMap<String, BTreeSet<String>> {
+fn brute_force(
+    events: &[(String, String, i64, bool)],
+    at: i64,
+) -> BTreeMap<String, BTreeSet<String>> {
     let max = MAX_HOURS * 60 * MINUTE;
     let mut groups: BTreeMap<(&str, &str), BTreeMap<i64, (u32, u32)>> = BTreeMap::new();
     for (machine, user, t, is_login) in events {
@@ -90,7 +93,10 @@ fn brute_force(events: &[(String, String, i64, bool)], at: i64) -> BTreeMap<Stri
             open.extend(std::iter::repeat_n(t, logins as usize));
         }
         if open.iter().any(|login| login + max > at) {
-            result.entry(machine.to_string()).or_default().insert(user.to_string());
+            result
+                .entry(machine.to_string())
+                .or_default()
+                .insert(user.to_string());
         }
     }
     result
@@ -104,7 +110,10 @@ fn check(count: usize, seed: u64, queries: usize) {
     for (machine, user, t, is_login) in &data.events {
         let time = chrono::DateTime::from_timestamp_micros(*t).unwrap();
         let kind = if *is_login { "logon" } else { "logoff" };
-        text.push_str(&format!("{},{kind},{machine},{user}\n", time.format("%Y-%m-%dT%H:%M:%SZ")));
+        text.push_str(&format!(
+            "{},{kind},{machine},{user}\n",
+            time.format("%Y-%m-%dT%H:%M:%SZ")
+        ));
     }
     lake.append("events.csv", &text);
     lake.run();
@@ -141,7 +150,10 @@ fn check(count: usize, seed: u64, queries: usize) {
         assert_eq!(got, expected, "current users at {iso}");
         checked += usize::from(!expected.is_empty());
     }
-    assert!(checked > queries / 2, "most instants have someone logged in: {checked}");
+    assert!(
+        checked > queries / 2,
+        "most instants have someone logged in: {checked}"
+    );
 }
 
 #[test]

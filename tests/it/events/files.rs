@@ -16,7 +16,10 @@ fn a_rerun_adds_nothing_and_touches_no_file() {
     let before = fingerprint(&lake.dir.path().join("lake").join("logons"));
     let sessions = lake.sessions();
     lake.run();
-    assert_eq!(fingerprint(&lake.dir.path().join("lake").join("logons")), before);
+    assert_eq!(
+        fingerprint(&lake.dir.path().join("lake").join("logons")),
+        before
+    );
     assert_eq!(lake.sessions(), sessions);
 }
 
@@ -38,20 +41,29 @@ fn the_same_export_read_twice_adds_nothing() {
 #[test]
 fn a_grown_and_a_rotated_file_are_read_once_each() {
     let lake = EventsLake::csv("max_session_hours = 12");
-    lake.append("a.csv", &(HEADER.to_string() + &at("09:00", "login", "ws1", "ann")));
+    lake.append(
+        "a.csv",
+        &(HEADER.to_string() + &at("09:00", "login", "ws1", "ann")),
+    );
     lake.run();
     lake.append("a.csv", &at("09:10", "login", "ws2", "bob"));
     lake.run();
     // Written after the last run, then rotated by rename; the new file starts over.
     lake.append("a.csv", &at("10:00", "logout", "ws1", "ann"));
     std::fs::rename(lake.log("a.csv"), lake.log("a.csv.1")).unwrap();
-    lake.append("a.csv", &(HEADER.to_string() + &at("11:00", "logout", "ws2", "bob")));
+    lake.append(
+        "a.csv",
+        &(HEADER.to_string() + &at("11:00", "logout", "ws2", "bob")),
+    );
     lake.run();
     // Copy-and-truncate rotation of the new file, after one more line.
     lake.append("a.csv", &at("11:30", "login", "ws1", "cy"));
     std::fs::copy(lake.log("a.csv"), lake.log("a.csv.2")).unwrap();
-    std::fs::write(lake.log("a.csv"), HEADER.to_string() + &at("12:00", "logout", "ws1", "cy"))
-        .unwrap();
+    std::fs::write(
+        lake.log("a.csv"),
+        HEADER.to_string() + &at("12:00", "logout", "ws1", "cy"),
+    )
+    .unwrap();
     lake.run();
     lake.run();
     assert_eq!(
@@ -105,7 +117,10 @@ fn a_malformed_file_reports_every_bad_row_with_its_line_and_archives_the_good_on
     let (_, batch) = &lake.rows("events")[0];
     let extra = batch.column_by_name("extra").unwrap().as_string::<i32>();
     let extras: Vec<&str> = (0..batch.num_rows()).map(|i| extra.value(i)).collect();
-    assert!(extras.contains(&r#"{"ip":"10.0.0.1, 10.0.0.2"}"#), "{extras:?}");
+    assert!(
+        extras.contains(&r#"{"ip":"10.0.0.1, 10.0.0.2"}"#),
+        "{extras:?}"
+    );
     // Reported once: more rows and a rerun do not repeat them.
     lake.append("bad.csv", "\r\n2026-01-10 12:00:00,logon,ws1,ann,x\r\n");
     lake.run();

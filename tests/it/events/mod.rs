@@ -66,7 +66,11 @@ paths = ["logs/{pattern}"]
     }
 
     pub fn run(&self) -> Output {
-        let out = usagelake(&["run", self.pipeline.to_str().unwrap(), "--quiet"], &[], &[]);
+        let out = usagelake(
+            &["run", self.pipeline.to_str().unwrap(), "--quiet"],
+            &[],
+            &[],
+        );
         assert_success(&out);
         out
     }
@@ -102,7 +106,13 @@ paths = ["logs/{pattern}"]
     pub fn sessions(&self) -> Vec<SessionTuple> {
         let mut out = Vec::new();
         for (partition, batch) in self.rows("sessions") {
-            let s = |name: &str| batch.column_by_name(name).unwrap().as_string::<i32>().clone();
+            let s = |name: &str| {
+                batch
+                    .column_by_name(name)
+                    .unwrap()
+                    .as_string::<i32>()
+                    .clone()
+            };
             let t = |name: &str| {
                 batch
                     .column_by_name(name)
@@ -142,7 +152,8 @@ paths = ["logs/{pattern}"]
             }
         }
         out.sort_by(|a, b| {
-            (&a.machine, &a.user, &a.login, &a.logout).cmp(&(&b.machine, &b.user, &b.login, &b.logout))
+            (&a.machine, &a.user, &a.login, &a.logout)
+                .cmp(&(&b.machine, &b.user, &b.login, &b.logout))
         });
         out
     }
@@ -197,7 +208,8 @@ pub struct SessionTuple {
 pub fn utc(micros: i64) -> String {
     let t = chrono::DateTime::from_timestamp_micros(micros).unwrap();
     let text = t.format("%Y-%m-%d %H:%M:%S").to_string();
-    text.strip_prefix("2026-01-10 ").map_or(text.clone(), str::to_string)
+    text.strip_prefix("2026-01-10 ")
+        .map_or(text.clone(), str::to_string)
 }
 
 pub const HEADER: &str = "time,type,machine,user\n";

@@ -4,7 +4,13 @@
 use super::*;
 
 /// (login, logout, end_reason, absorbed, flags) of every session, sorted.
-type Expected = Vec<(Option<&'static str>, Option<&'static str>, &'static str, i32, &'static str)>;
+type Expected = Vec<(
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+    i32,
+    &'static str,
+)>;
 
 fn sessions_of(section_extra: &str, lines: &[String]) -> (EventsLake, Expected) {
     let lake = EventsLake::csv(section_extra);
@@ -34,9 +40,15 @@ fn leak(s: String) -> &'static str {
 fn rule_login_logout_is_one_session_logged_in_until_not_at_the_logout() {
     let (lake, got) = sessions_of(
         "",
-        &[at("09:00", "logon", "ws1", "ann"), at("10:00", "logoff", "ws1", "ann")],
+        &[
+            at("09:00", "logon", "ws1", "ann"),
+            at("10:00", "logoff", "ws1", "ann"),
+        ],
     );
-    assert_eq!(got, vec![(Some("09:00:00"), Some("10:00:00"), "logout", 0, "")]);
+    assert_eq!(
+        got,
+        vec![(Some("09:00:00"), Some("10:00:00"), "logout", 0, "")]
+    );
     let at_login = lake.report(&["current-users", "--at", "2026-01-10T09:00:00Z"]);
     assert_eq!(at_login, "ws1: ann\n");
     let before_logout = lake.report(&["current-users", "--at", "2026-01-10T09:59:59.999999Z"]);
@@ -69,9 +81,15 @@ fn rule_same_instant_logout_closes_the_earlier_session_first() {
 fn rule_same_instant_logout_and_login_without_session_are_zero_length() {
     let (_, got) = sessions_of(
         "",
-        &[at("10:00", "logout", "ws1", "ann"), at("10:00", "login", "ws1", "ann")],
+        &[
+            at("10:00", "logout", "ws1", "ann"),
+            at("10:00", "login", "ws1", "ann"),
+        ],
     );
-    assert_eq!(got, vec![(Some("10:00:00"), Some("10:00:00"), "logout", 0, "zero")]);
+    assert_eq!(
+        got,
+        vec![(Some("10:00:00"), Some("10:00:00"), "logout", 0, "zero")]
+    );
 }
 
 #[test]
@@ -85,7 +103,10 @@ fn rule_orphan_logout_is_kept_with_no_login() {
 #[test]
 fn rule_late_login_replaces_the_orphan_even_on_another_day() {
     let lake = EventsLake::csv("max_session_hours = 48");
-    lake.append("a.csv", &(HEADER.to_string() + &at("10:00", "logout", "ws1", "ann")));
+    lake.append(
+        "a.csv",
+        &(HEADER.to_string() + &at("10:00", "logout", "ws1", "ann")),
+    );
     lake.run();
     assert_eq!(lake.sessions()[0].flags, "orphan");
     // The login, from the day before (local), arrives in a later file.
@@ -145,14 +166,20 @@ fn rule_same_policy_absorbs_a_second_login_and_counts_it() {
             (Some("09:00:00"), Some("10:00:00"), "logout", 1, "double"),
         ]
     );
-    assert_eq!(lake.report(&["current-users", "--at", "2026-01-10T10:30:00Z"]), "");
+    assert_eq!(
+        lake.report(&["current-users", "--at", "2026-01-10T10:30:00Z"]),
+        ""
+    );
 }
 
 #[test]
 fn rule_timeout_at_login_plus_max_session_hours() {
     let (lake, got) = sessions_of(
         "max_session_hours = 2",
-        &[at("09:00", "login", "ws1", "ann"), at("12:00", "login", "ws2", "bob")],
+        &[
+            at("09:00", "login", "ws1", "ann"),
+            at("12:00", "login", "ws2", "bob"),
+        ],
     );
     assert_eq!(
         got,
@@ -161,8 +188,14 @@ fn rule_timeout_at_login_plus_max_session_hours() {
             (Some("12:00:00"), None, "open", 0, ""),
         ]
     );
-    assert_eq!(lake.report(&["current-users", "--at", "2026-01-10T10:59:00Z"]), "ws1: ann\n");
-    assert_eq!(lake.report(&["current-users", "--at", "2026-01-10T11:00:00Z"]), "");
+    assert_eq!(
+        lake.report(&["current-users", "--at", "2026-01-10T10:59:00Z"]),
+        "ws1: ann\n"
+    );
+    assert_eq!(
+        lake.report(&["current-users", "--at", "2026-01-10T11:00:00Z"]),
+        ""
+    );
 }
 
 #[test]
@@ -188,16 +221,25 @@ fn rule_same_policy_timeout_counts_from_the_latest_login() {
 fn rule_logout_exactly_at_the_deadline_closes_normally() {
     let (_, got) = sessions_of(
         "max_session_hours = 2",
-        &[at("09:00", "login", "ws1", "ann"), at("11:00", "logout", "ws1", "ann")],
+        &[
+            at("09:00", "login", "ws1", "ann"),
+            at("11:00", "logout", "ws1", "ann"),
+        ],
     );
-    assert_eq!(got, vec![(Some("09:00:00"), Some("11:00:00"), "logout", 0, "")]);
+    assert_eq!(
+        got,
+        vec![(Some("09:00:00"), Some("11:00:00"), "logout", 0, "")]
+    );
 }
 
 #[test]
 fn rule_logout_after_the_deadline_is_an_orphan() {
     let (_, got) = sessions_of(
         "max_session_hours = 2",
-        &[at("09:00", "login", "ws1", "ann"), at("11:01", "logout", "ws1", "ann")],
+        &[
+            at("09:00", "login", "ws1", "ann"),
+            at("11:01", "logout", "ws1", "ann"),
+        ],
     );
     assert_eq!(
         got,
@@ -211,10 +253,16 @@ fn rule_logout_after_the_deadline_is_an_orphan() {
 #[test]
 fn rule_open_session_is_rewritten_when_a_later_run_closes_it() {
     let lake = EventsLake::csv("max_session_hours = 8");
-    lake.append("a.csv", &(HEADER.to_string() + &at("09:00", "login", "ws1", "ann")));
+    lake.append(
+        "a.csv",
+        &(HEADER.to_string() + &at("09:00", "login", "ws1", "ann")),
+    );
     lake.run();
     let open = lake.sessions();
-    assert_eq!((open[0].reason.as_str(), open[0].logout.as_deref()), ("open", None));
+    assert_eq!(
+        (open[0].reason.as_str(), open[0].logout.as_deref()),
+        ("open", None)
+    );
     assert_eq!(
         lake.report(&["current-users", "--at", "2026-01-10T12:00:00Z"]),
         "ws1: ann\n"
