@@ -71,12 +71,18 @@ impl Lake {
         let sources = pipeline
             .sources
             .iter()
-            .map(|s| LakeSource {
-                name: s.name().to_string(),
-                platform: match s {
+            // Usage reports cover the platforms with usage data; Indico's user metrics
+            // have reports of their own.
+            .filter_map(|s| {
+                let platform = match s {
                     SourceConfig::Tableau(_) => Platform::Tableau,
                     SourceConfig::Arcgis(_) => Platform::Arcgis,
-                },
+                    _ => return None,
+                };
+                Some(LakeSource {
+                    name: s.name().to_string(),
+                    platform,
+                })
             })
             .collect();
         Lake {
