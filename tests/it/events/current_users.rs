@@ -65,7 +65,9 @@ fn brute_force(
     at: i64,
 ) -> BTreeMap<String, BTreeSet<String>> {
     let max = MAX_HOURS * 60 * MINUTE;
-    let mut groups: BTreeMap<(&str, &str), BTreeMap<i64, (u32, u32)>> = BTreeMap::new();
+    // (machine, user) → instant → (logins, logouts) at that instant.
+    type Instants = BTreeMap<i64, (u32, u32)>;
+    let mut groups: BTreeMap<(&str, &str), Instants> = BTreeMap::new();
     for (machine, user, t, is_login) in events {
         if *t > at {
             continue;
