@@ -53,7 +53,7 @@ pub enum Command {
     /// Split a long backfill into shard commands of similar size (for several machines).
     Plan(PlanArgs),
     /// Reports from the lake (never the sources): inactive users, content, adoption,
-    /// maintenance windows, logins, and an HTML page of them.
+    /// maintenance windows, logins, an HTML page of them, and who is logged in (sessions).
     #[command(subcommand)]
     Report(ReportCommand),
     /// Developer benchmark: times `run` against a generated http_requests table and the
@@ -216,6 +216,12 @@ pub enum ReportCommand {
     Logins(LoginsArgs),
     /// One self-contained HTML page with charts and tables (no network needed to view).
     Html(HtmlArgs),
+    /// The users logged in at an instant (default now), per machine: `machine: user, user`.
+    CurrentUsers(CurrentUsersArgs),
+    /// Sessions that began (orphans: ended) on the local dates --from..--to.
+    Sessions(SessionsArgs),
+    /// Per machine and hour, the most sessions open at once.
+    Concurrency(SessionsArgs),
 }
 
 impl ReportCommand {
@@ -227,13 +233,18 @@ impl ReportCommand {
             ReportCommand::Adoption(a) => Some(&a.output),
             ReportCommand::MaintenanceWindow(a) => Some(&a.output),
             ReportCommand::Logins(a) => Some(&a.output),
-            ReportCommand::Html(_) => None,
+            ReportCommand::Html(_)
+            | ReportCommand::CurrentUsers(_)
+            | ReportCommand::Sessions(_)
+            | ReportCommand::Concurrency(_) => None,
         }
     }
 
     pub fn pipeline(&self) -> &std::path::Path {
         match (self, self.output()) {
             (ReportCommand::Html(a), _) => &a.pipeline,
+            (ReportCommand::CurrentUsers(a), _) => &a.scope.pipeline,
+            (ReportCommand::Sessions(a) | ReportCommand::Concurrency(a), _) => &a.scope.pipeline,
             (_, Some(output)) => &output.pipeline,
             (_, None) => unreachable!("every table report has output options"),
         }
@@ -367,4 +378,41 @@ pub struct HtmlArgs {
     /// Count inactivity up to this date instead of today.
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionScope {
+    /// Pipeline file (TOML): the lake root, time zone and session sources. Only the lake
+    /// is read.
+    pub pipeline: PathBuf,
+    /// Only this machine (exact name).
+    #[arg(long)]
+    pub machine: Option<String>,
+    /// Only this source.
+    #[arg(long)]
+    pub source: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CurrentUsersArgs {
+    #[command(flatten)]
+    pub scope: SessionScope,
+    /// The instant: RFC 3339 (`2026-03-08T03:00:00Z`, `…+01:00`) or a local time in the
+    /// pipeline's zone (`2026-03-08 03:00`). Default: now.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionsArgs {
+    #[command(flatten)]
+    pub scope: SessionScope,
+    /// First local date (inclusive).
+    #[arg(long, value_parser = parse_date)]
+    pub from: NaiveDate,
+    /// Last local date (inclusive).
+    #[arg(long, value_parser = parse_date)]
+    pub to: NaiveDate,
 }

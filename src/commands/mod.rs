@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::cli::{CheckArgs, Cli, Command, LogFormat, RunArgs};
+use crate::cli::{CheckArgs, Cli, Command, LogFormat, ReportCommand, RunArgs};
 use crate::config::ConfigErrors;
 use crate::days::DateRange;
 use crate::pipeline::{load_pipeline, run_pipeline, RunRequest};
@@ -41,6 +41,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Status(args) => return ops::status_command(&args).await,
             Command::Backfill(args) => ops::backfill_command(&args, &progress, quiet).await,
             Command::Plan(args) => ops::plan_command(&args).await,
+            Command::Report(
+                command @ (ReportCommand::CurrentUsers(_)
+                | ReportCommand::Sessions(_)
+                | ReportCommand::Concurrency(_)),
+            ) => crate::report::sessions_output::run(&command),
             // Reads Parquet on threads of its own: off the async runtime.
             Command::Report(command) => {
                 tokio::task::spawn_blocking(move || crate::report::usage::run(&command))

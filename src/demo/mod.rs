@@ -7,6 +7,7 @@
 //! `pipelines/demo.toml` against all three and prints what it wrote.
 
 mod arcgis_demo;
+mod events_demo;
 mod indico_demo;
 mod pipeline_file;
 
@@ -110,6 +111,11 @@ async fn demo_run(
         "Started a fake ArcGIS portal at {} (same week, fixed data).",
         portal.url()
     ));
+    events_demo::write(&args.out, FIRST_DAY, DAYS)?;
+    say(format!(
+        "Wrote a login/logout export for the same week to {}.",
+        args.out.join(events_demo::EVENTS_DIR).display()
+    ));
     say(format!(
         "Started a fake Indico platform at {} (users changing over the same week).",
         indico.host()
@@ -144,6 +150,15 @@ fn demo_pipeline(
             }
             SourceConfig::Indico(source) => {
                 indico.point(source);
+                continue;
+            }
+            SourceConfig::Events(events) => {
+                let glob = pipeline
+                    .output
+                    .root
+                    .join(events_demo::EVENTS_DIR)
+                    .join("*.csv*");
+                events.paths = vec![glob.to_string_lossy().into_owned()];
                 continue;
             }
         };
@@ -186,6 +201,9 @@ fn report(summary: &RunSummary, out: &Path, seconds: f64) -> anyhow::Result<Stri
     ));
     text.push_str(&format!(
         "     duckdb -c \"SELECT action, count(*) FROM read_parquet('{root}/arcgis_demo/history/**/*.parquet', hive_partitioning=true) GROUP BY 1 ORDER BY 2 DESC\"\n"
+    ));
+    text.push_str(&format!(
+        "     usagelake report current-users {root}/demo.toml --at \"2026-11-03 10:00\"\n"
     ));
     Ok(text)
 }

@@ -92,6 +92,8 @@ pub enum RunError {
         /// What the run did, failures included, for the caller to print.
         summary: Box<crate::pipeline::RunSummary>,
     },
+    #[error(transparent)]
+    Events(Box<crate::sources::events::EventsError>),
     #[error("interrupted")]
     Interrupted,
     #[error(transparent)]

@@ -24,6 +24,7 @@
 
 pub mod arcgis;
 mod error;
+pub mod events;
 pub mod indico;
 pub mod pg_tables;
 pub mod plan;
@@ -51,6 +52,7 @@ pub const KINDS: &[SourceKind<SourceConfig>] = &[
     tableau::config::KIND,
     arcgis::config::KIND,
     indico::config::KIND,
+    events::config::KIND,
 ];
 
 /// One `[[sources]]` entry of a pipeline file, validated.
@@ -62,6 +64,8 @@ pub enum SourceConfig {
     Arcgis(Box<arcgis::config::ArcgisSource>),
     /// Boxed: filters and HTTP options.
     Indico(Box<indico::config::IndicoSource>),
+    /// Login/logout events from exported files.
+    Events(Box<events::config::EventsSource>),
 }
 
 /// What every source needs to read into the lake, whatever the command.
@@ -94,6 +98,7 @@ impl SourceConfig {
             SourceConfig::Tableau(s) => &s.name,
             SourceConfig::Arcgis(s) => s.name(),
             SourceConfig::Indico(s) => s.name(),
+            SourceConfig::Events(s) => &s.name,
         }
     }
 
@@ -103,6 +108,7 @@ impl SourceConfig {
             SourceConfig::Tableau(_) => "tableau",
             SourceConfig::Arcgis(_) => "arcgis",
             SourceConfig::Indico(_) => "indico",
+            SourceConfig::Events(_) => "events",
         }
     }
 
@@ -112,6 +118,7 @@ impl SourceConfig {
             SourceConfig::Tableau(s) => s.datasets(),
             SourceConfig::Arcgis(s) => s.datasets(),
             SourceConfig::Indico(s) => s.datasets(),
+            SourceConfig::Events(_) => events::DATASETS.to_vec(),
         }
     }
 
@@ -130,6 +137,7 @@ impl SourceConfig {
             SourceConfig::Tableau(s) => tableau::run::run(s, ctx).await,
             SourceConfig::Arcgis(s) => arcgis::run(s, ctx).await,
             SourceConfig::Indico(s) => indico::run(s, ctx).await,
+            SourceConfig::Events(s) => events::run(s, ctx).await,
         }
     }
 
@@ -143,6 +151,8 @@ impl SourceConfig {
             SourceConfig::Arcgis(_) | SourceConfig::Indico(_) => {
                 !self.selected_datasets(requested).is_empty()
             }
+            // Files are read incrementally; there is no day to re-read from the source.
+            SourceConfig::Events(_) => false,
         }
     }
 
@@ -154,6 +164,7 @@ impl SourceConfig {
             SourceConfig::Tableau(_) => 0,
             SourceConfig::Arcgis(_) => 1,
             SourceConfig::Indico(_) => 2,
+            SourceConfig::Events(_) => 2,
         }
     }
 
@@ -173,6 +184,7 @@ impl SourceConfig {
             SourceConfig::Indico(s) => indico::backfill::IndicoBackfill::open(s, ctx)
                 .await?
                 .map(|b| Backfill::Indico(Box::new(b))),
+            SourceConfig::Events(_) => None,
         })
     }
 
@@ -183,6 +195,7 @@ impl SourceConfig {
             SourceConfig::Arcgis(s) => arcgis::backfill::skipped_summaries(s, requested),
             // Every Indico dataset is re-read by day.
             SourceConfig::Indico(_) => Vec::new(),
+            SourceConfig::Events(_) => Vec::new(),
         }
     }
 
@@ -197,7 +210,7 @@ impl SourceConfig {
             SourceConfig::Tableau(s) => {
                 tableau::backfill::rebuild_backfilled(s, ctx, range, datasets)
             }
-            SourceConfig::Arcgis(_) | SourceConfig::Indico(_) => Ok(None),
+            SourceConfig::Arcgis(_) | SourceConfig::Indico(_) | SourceConfig::Events(_) => Ok(None),
         }
     }
 
@@ -212,6 +225,7 @@ impl SourceConfig {
             SourceConfig::Tableau(s) => tableau::backfill::plan_days(s, ctx, days, plans).await,
             SourceConfig::Arcgis(s) => arcgis::backfill::plan_days(s, ctx, days, plans).await,
             SourceConfig::Indico(s) => indico::backfill::plan_days(s, ctx, days, plans),
+            SourceConfig::Events(_) => Ok(()),
         }
     }
 
@@ -225,6 +239,7 @@ impl SourceConfig {
             SourceConfig::Tableau(s) => tableau::status::status(s, ctx, now_us).await,
             SourceConfig::Arcgis(s) => arcgis::status::status(s, ctx, now_us).await,
             SourceConfig::Indico(s) => indico::status::status(s, ctx, now_us),
+            SourceConfig::Events(s) => events::status::status(s, ctx, now_us),
         }
     }
 
@@ -235,6 +250,7 @@ impl SourceConfig {
             SourceConfig::Tableau(s) => tableau::check::check_connect(s, quiet).await,
             SourceConfig::Arcgis(s) => Ok(arcgis::check_connect(s, quiet).await),
             SourceConfig::Indico(s) => Ok(indico::check_connect(s, quiet).await),
+            SourceConfig::Events(s) => Ok(events::check_files(s, quiet)),
         }
     }
 }

@@ -4,9 +4,13 @@
 //!
 //! - `bridge`: the only module that converts between arrow-rs and polars.
 //! - `lake`: reading partitions back and replacing a derived partition atomically.
+//! - `auth_events`: Tableau and ArcGIS sign-ins in one model; `sessions`: login/logout
+//!   events → sessions, for any source (cross-source derived datasets).
 
+pub mod auth_events;
 pub mod bridge;
 mod error;
 pub mod lake;
+pub mod sessions;
 
 pub use error::TransformError;

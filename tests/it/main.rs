@@ -9,6 +9,7 @@ mod cli_errors;
 mod crash;
 mod demo;
 mod enrich;
+mod events;
 mod indico;
 mod jobs;
 mod ops;

@@ -48,8 +48,15 @@ pub(super) fn parse_document(text: &str, path: &Path) -> Result<Pipeline, Config
 
     let time_zone = time_zone(&mut p, &root);
     let output = output(&mut p, &root, base_dir);
-    let sources = sources(&mut p, &root, base_dir);
+    let mut sources = sources(&mut p, &root, base_dir);
     p.finish()?;
+    for source in &mut sources {
+        if let SourceConfig::Events(events) = source {
+            if !events.zone_is_explicit {
+                events.time_zone = time_zone;
+            }
+        }
+    }
     Ok(Pipeline {
         path: path.to_path_buf(),
         // output() returns None only after reporting a problem, and there were none.

@@ -75,7 +75,14 @@ pub fn run(command: &ReportCommand) -> anyhow::Result<()> {
             write_output(Some(&args.out), &page)?;
             return Ok(());
         }
-        (_, None) => unreachable!("only html has no output options"),
+        (_, None) => {
+            return Err(build(&lake, command)
+                .err()
+                .unwrap_or_else(|| {
+                    ReportError::BadArgument("this report has no table output".into())
+                })
+                .into())
+        }
     };
     let mut report = build(&lake, command)?;
     if let Some(section) = &output.section {
@@ -149,6 +156,13 @@ pub fn build(lake: &Lake, command: &ReportCommand) -> Result<Report, ReportError
         ),
         ReportCommand::Html(_) => Err(ReportError::BadArgument(
             "`report html` writes a page, not a table".into(),
+        )),
+        // Answered from the sessions dataset (`report::sessions_output`), dispatched there
+        // by `commands`.
+        ReportCommand::CurrentUsers(_)
+        | ReportCommand::Sessions(_)
+        | ReportCommand::Concurrency(_) => Err(ReportError::BadArgument(
+            "session reports are not usage reports".into(),
         )),
     }
 }

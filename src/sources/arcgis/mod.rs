@@ -18,6 +18,7 @@ pub mod config;
 pub mod fake_portal;
 mod history;
 mod logins;
+pub mod sessions;
 pub mod status;
 
 pub use config::{ArcgisPlatform, ArcgisSource};
@@ -144,6 +145,15 @@ pub(crate) async fn run(
         }
         summary.seconds = started.elapsed().as_secs_f64();
         datasets.push(summary);
+    }
+    if wanted.iter().any(|d| d == "history") {
+        // Sign-ins → auth_events and sessions (see `sessions`).
+        let written: Vec<String> = datasets
+            .iter()
+            .filter(|d| d.name == "history")
+            .flat_map(|d| d.partitions.keys().cloned())
+            .collect();
+        datasets.extend(sessions::rebuild(&ctx, &written)?);
     }
     Ok(SourceSummary {
         name,

@@ -1,0 +1,143 @@
+//! The Tableau and ArcGIS mappings on hand-made rows.
+
+use super::*;
+use arrow_array::{Int32Array, Int64Array, StringArray, TimestampMicrosecondArray};
+
+fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
+    RecordBatch::try_from_iter(columns).unwrap()
+}
+
+fn strings(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
+    let array = batch.column_by_name(name).unwrap().as_string::<i32>();
+    (0..batch.num_rows())
+        .map(|i| array.is_valid(i).then(|| array.value(i).to_string()))
+        .collect()
+}
+
+fn ts(values: Vec<i64>) -> ArrayRef {
+    Arc::new(TimestampMicrosecondArray::from(values).with_timezone("UTC"))
+}
+
+#[test]
+fn tableau_login_and_logout_types_are_found_by_name_and_actors_via_hist_users() {
+    // Type ids differ from server to server; 9 is a misspelled unrelated type.
+    let types = batch(vec![
+        (
+            "type_id",
+            Arc::new(Int32Array::from(vec![201, 202, 9])) as ArrayRef,
+        ),
+        (
+            "name",
+            Arc::new(StringArray::from(vec![
+                "Login",
+                "Logout",
+                "Change Workbook Ownerhsip To",
+            ])),
+        ),
+    ]);
+    // hist_users.id 7 is "ann"; users.id 7 would be someone else (another id space).
+    let users = batch(vec![
+        ("id", Arc::new(Int32Array::from(vec![7, 8])) as ArrayRef),
+        ("name", Arc::new(StringArray::from(vec!["ann", "bob"]))),
+    ]);
+    let events = batch(vec![
+        (
+            "id",
+            Arc::new(Int64Array::from(vec![1, 2, 3, 4])) as ArrayRef,
+        ),
+        ("created_at", ts(vec![10, 20, 30, 40])),
+        (
+            "historical_event_type_id",
+            Arc::new(Int32Array::from(vec![201, 9, 202, 201])),
+        ),
+        (
+            "worker",
+            Arc::new(StringArray::from(vec![
+                Some("node1"),
+                Some("node1"),
+                None,
+                Some("node2"),
+            ])),
+        ),
+        (
+            "hist_actor_user_id",
+            Arc::new(Int32Array::from(vec![Some(7), Some(7), Some(7), None])),
+        ),
+        (
+            "hist_actor_site_id",
+            Arc::new(Int32Array::from(vec![Some(1), Some(1), Some(2), None])),
+        ),
+    ]);
+    let (out, without_actor) = from_tableau(&events, &types, &users, "tab").unwrap();
+    assert_eq!(
+        without_actor, 1,
+        "the login without an actor is left out and counted"
+    );
+    assert_eq!(
+        strings(&out, "event_type"),
+        vec![Some("login".into()), Some("logout".into())]
+    );
+    assert_eq!(
+        strings(&out, "user"),
+        vec![Some("ann".into()), Some("ann".into())]
+    );
+    assert_eq!(
+        strings(&out, "machine"),
+        vec![Some("node1".into()), Some("".into())]
+    );
+    assert_eq!(
+        strings(&out, "site"),
+        vec![Some("1".into()), Some("2".into())]
+    );
+    assert_eq!(
+        strings(&out, "source_key"),
+        vec![Some("1".into()), Some("3".into())]
+    );
+    assert_eq!(
+        strings(&out, "source"),
+        vec![Some("tab".into()), Some("tab".into())]
+    );
+}
+
+#[test]
+fn arcgis_login_and_failedlogin_actions_become_auth_events() {
+    let history = batch(vec![
+        (
+            "event_key",
+            Arc::new(Int64Array::from(vec![11, 12, 13, 14])) as ArrayRef,
+        ),
+        ("created", ts(vec![1, 2, 3, 4])),
+        (
+            "action",
+            Arc::new(StringArray::from(vec![
+                "login",
+                "share",
+                "failedlogin",
+                "login",
+            ])),
+        ),
+        (
+            "actor",
+            Arc::new(StringArray::from(vec![
+                Some("ann"),
+                Some("ann"),
+                Some("bob"),
+                None,
+            ])),
+        ),
+    ]);
+    let out = from_arcgis(&history, "agol", "myorg.maps.arcgis.com").unwrap();
+    assert_eq!(
+        strings(&out, "event_type"),
+        vec![Some("login".into()), Some("failed_login".into())]
+    );
+    assert_eq!(
+        strings(&out, "user"),
+        vec![Some("ann".into()), Some("bob".into())]
+    );
+    assert_eq!(
+        strings(&out, "source_key"),
+        vec![Some("11".into()), Some("13".into())]
+    );
+    assert_eq!(strings(&out, "site"), vec![None, None]);
+}
