@@ -31,6 +31,7 @@ pub mod plan;
 pub mod status;
 mod summary;
 pub mod tableau;
+mod write;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -46,6 +47,7 @@ use crate::load::LakeLayout;
 use crate::progress::Progress;
 use plan::DayPlan;
 use status::SourceStatus;
+pub(crate) use write::BatchTarget;
 
 /// Every source kind's pipeline-file section: one line per kind.
 pub const KINDS: &[SourceKind<SourceConfig>] = &[

@@ -27,8 +27,9 @@ use super::{IndicoError, IndicoReader, IndicoSourceConfig};
 use crate::config::Compression;
 use crate::failpoint;
 use crate::load::state::{SourceState, StateStore};
-use crate::load::{DatasetWriter, LakeLayout, Partitioning, WriteSummary, WriterOptions};
+use crate::load::{LakeLayout, Partitioning, WriteSummary};
 use crate::progress::Progress;
+use crate::sources::BatchTarget;
 use crate::sources::{DatasetSummary, RunContext, RunError};
 
 /// Changelog days per request range: bounds one read's memory on busy days.
@@ -321,38 +322,15 @@ impl<'a> IndicoArchive<'a> {
         batch: RecordBatch,
         partitioning: Partitioning,
     ) -> Result<WriteSummary, RunError> {
-        let layout = self.layout.clone();
-        let (source_name, dataset_name) = (self.name.to_string(), dataset.to_string());
-        let options = WriterOptions {
+        BatchTarget {
+            layout: self.layout,
+            source_name: self.name,
             compression: self.compression,
             row_group_rows: self.row_group_rows,
-            max_open_partitions: 4,
-            replace_while_null: None,
-            key_generation: 0,
-            run_id: self.run_id.to_string(),
-        };
-        let written = tokio::task::spawn_blocking(move || {
-            let mut writer = DatasetWriter::open(
-                &layout,
-                &source_name,
-                &dataset_name,
-                batch.schema(),
-                partitioning,
-                options,
-            )?;
-            writer.write(&batch)?;
-            writer.commit()
-        })
+            run_id: self.run_id,
+        }
+        .write(dataset, batch, partitioning)
         .await
-        .map_err(|_| RunError::WriterLost {
-            source_name: self.name.to_string(),
-            dataset: dataset.to_string(),
-        })?;
-        written.map_err(|source| RunError::Load {
-            source_name: self.name.to_string(),
-            dataset: dataset.to_string(),
-            source,
-        })
     }
 }
 
