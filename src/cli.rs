@@ -214,6 +214,13 @@ pub enum ReportCommand {
     MaintenanceWindow(MaintenanceWindowArgs),
     /// ArcGIS sign-ins (the login log) and Tableau users' first/last request per day.
     Logins(LoginsArgs),
+    /// Indico: enabled and disabled users and users per app role, on an Indico day (the
+    /// state at 23:59 UTC) or each day of a range.
+    IndicoSummary(IndicoSummaryArgs),
+    /// Indico: each user's app roles and dataset access on a day (or one user's).
+    IndicoSnapshot(IndicoSnapshotArgs),
+    /// Indico: role, dataset-access and enablement changes, newest first.
+    IndicoChangelog(IndicoChangelogArgs),
     /// One self-contained HTML page with charts and tables (no network needed to view).
     Html(HtmlArgs),
     /// The users logged in at an instant (default now), per machine: `machine: user, user`.
@@ -233,6 +240,9 @@ impl ReportCommand {
             ReportCommand::Adoption(a) => Some(&a.output),
             ReportCommand::MaintenanceWindow(a) => Some(&a.output),
             ReportCommand::Logins(a) => Some(&a.output),
+            ReportCommand::IndicoSummary(a) => Some(&a.output),
+            ReportCommand::IndicoSnapshot(a) => Some(&a.output),
+            ReportCommand::IndicoChangelog(a) => Some(&a.output),
             ReportCommand::Html(_)
             | ReportCommand::CurrentUsers(_)
             | ReportCommand::Sessions(_)
@@ -354,6 +364,68 @@ pub struct LoginsArgs {
     /// Only this user (Tableau user name or ArcGIS username, case-insensitive).
     #[arg(long)]
     pub user: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct IndicoSummaryArgs {
+    #[command(flatten)]
+    pub output: ReportOutput,
+    /// The Indico day (YYYY-MM-DD; Indico's days end at 23:59 UTC).
+    #[arg(long, value_parser = parse_date, conflicts_with_all = ["from", "to"])]
+    pub date: Option<NaiveDate>,
+    /// First day of a range (inclusive), instead of --date.
+    #[arg(long, value_parser = parse_date, requires = "to")]
+    pub from: Option<NaiveDate>,
+    /// Last day of the range (inclusive).
+    #[arg(long, value_parser = parse_date, requires = "from")]
+    pub to: Option<NaiveDate>,
+    /// Only this Indico source (default: every one).
+    #[arg(long)]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct IndicoSnapshotArgs {
+    #[command(flatten)]
+    pub output: ReportOutput,
+    /// The Indico day (YYYY-MM-DD; the state at 23:59 UTC).
+    #[arg(long, value_parser = parse_date)]
+    pub date: NaiveDate,
+    /// Only the user with this Indico user id.
+    #[arg(long, conflicts_with = "email")]
+    pub user_id: Option<i32>,
+    /// Only the user with this email (case-insensitive).
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Only this Indico source (default: every one).
+    #[arg(long)]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct IndicoChangelogArgs {
+    #[command(flatten)]
+    pub output: ReportOutput,
+    /// First day (inclusive, YYYY-MM-DD, the local date of the change in the pipeline's
+    /// time zone).
+    #[arg(long, value_parser = parse_date)]
+    pub from: NaiveDate,
+    /// Last day (inclusive).
+    #[arg(long, value_parser = parse_date)]
+    pub to: NaiveDate,
+    /// Only changes to the user with this Indico user id.
+    #[arg(long)]
+    pub user_id: Option<i32>,
+    /// Only changes to the user with this email (case-insensitive; with --user-id, both
+    /// must match).
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Only the newest N changes.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Only this Indico source (default: every one).
+    #[arg(long)]
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Args)]

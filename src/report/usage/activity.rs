@@ -203,6 +203,8 @@ pub enum AccountKey {
     /// Site-scoped `users.id` (what `logins.user_id` holds).
     TableauUser(i32),
     ArcgisUser(String),
+    /// Indico's user `id`.
+    IndicoUser(i32),
 }
 
 fn snapshot_batches(

@@ -54,6 +54,8 @@ pub fn adoption(lake: &Lake, range: DateRange, by: Period) -> Result<Report, Rep
                         .insert(event.username);
                 }
             }
+            // Indico's user metrics record no activity.
+            Platform::Indico => {}
         }
     }
     if !any_days {

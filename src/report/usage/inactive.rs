@@ -75,6 +75,7 @@ pub fn inactive_users(lake: &Lake, query: &InactiveQuery) -> Result<Report, Repo
                 }
                 (accounts, last)
             }
+            Platform::Indico => super::indico::indico_accounts(lake, &source.name, query.as_of)?,
         };
         for account in accounts {
             let last = last_active(lake, &account, last_seen.get(&account.key), query.as_of);

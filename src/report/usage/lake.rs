@@ -34,6 +34,9 @@ const READ_BATCH_ROWS: usize = 64 * 1024;
 pub enum Platform {
     Tableau,
     Arcgis,
+    /// User metrics only (roles, dataset access, enablement): no usage events, so the
+    /// activity reports (adoption, logins, maintenance window) skip it.
+    Indico,
 }
 
 impl Platform {
@@ -41,6 +44,7 @@ impl Platform {
         match self {
             Platform::Tableau => "tableau",
             Platform::Arcgis => "arcgis",
+            Platform::Indico => "indico",
         }
     }
 }
@@ -71,12 +75,13 @@ impl Lake {
         let sources = pipeline
             .sources
             .iter()
-            // Usage reports cover the platforms with usage data; Indico's user metrics
-            // have reports of their own.
+            // Platforms with accounts; an events source (login files) has sessions, which
+            // the session reports read.
             .filter_map(|s| {
                 let platform = match s {
                     SourceConfig::Tableau(_) => Platform::Tableau,
                     SourceConfig::Arcgis(_) => Platform::Arcgis,
+                    SourceConfig::Indico(_) => Platform::Indico,
                     _ => return None,
                 };
                 Some(LakeSource {
@@ -111,7 +116,7 @@ impl Lake {
             return Err(ReportError::NoSource {
                 kind: format!("`{name}`"),
                 hint: format!(
-                    " (sources: {}; or a platform: tableau, arcgis)",
+                    " (sources: {}; or a platform: tableau, arcgis, indico)",
                     known.join(", ")
                 ),
             });

@@ -110,6 +110,8 @@ pub fn maintenance_window(lake: &Lake, query: &WindowQuery) -> Result<Report, Re
         let hourly = match source.platform {
             Platform::Tableau => tableau_hourly(lake, source, range)?,
             Platform::Arcgis => arcgis_hourly(lake, source, range)?,
+            // Indico's user metrics record no activity: no hours to count.
+            Platform::Indico => continue,
         };
         any |= !hourly.hours.is_empty();
         let platform = source.platform.label();

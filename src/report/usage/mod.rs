@@ -4,7 +4,8 @@
 //! - `lake`: partition pruning by folder name, column projection, parallel partitions;
 //!   `activity`: accounts and "active" per platform, shared by every report;
 //!   `clock`: local dates, hours and periods in the pipeline's zone.
-//! - One module per report (`inactive`, `content`, `adoption`, `maintenance`, `logins`),
+//! - One module per report (`inactive`, `content`, `adoption`, `maintenance`, `logins`,
+//!   `indico` for the three Indico user-metrics reports),
 //!   each a function `(&Lake, query) -> Report`; `table` renders any [`Report`] as a text
 //!   table, CSV or JSON; `html` puts several reports on one static page.
 //! - A new report (Indico, sessions) is a module with such a function, a
@@ -18,6 +19,7 @@ mod content;
 mod error;
 pub mod html;
 mod inactive;
+mod indico;
 mod lake;
 mod logins;
 mod maintenance;
@@ -32,6 +34,7 @@ pub use clock::Period;
 pub use content::{content, ContentQuery};
 pub use error::ReportError;
 pub use inactive::{inactive_users, InactiveQuery};
+pub use indico::{indico_changelog, indico_snapshot, indico_summary, ChangelogQuery, UserFilter};
 pub use lake::Lake;
 pub use logins::logins;
 pub use maintenance::{maintenance_window, WindowQuery};
@@ -153,6 +156,39 @@ pub fn build(lake: &Lake, command: &ReportCommand) -> Result<Report, ReportError
             lake,
             DateRange::new(args.from, args.to)?,
             args.user.as_deref(),
+        ),
+        ReportCommand::IndicoSummary(args) => {
+            let range = match (args.date, args.from, args.to) {
+                (Some(date), None, None) => DateRange::new(date, date)?,
+                (None, Some(from), Some(to)) => DateRange::new(from, to)?,
+                _ => {
+                    return Err(ReportError::BadArgument(
+                        "give --date D, or --from D and --to D".into(),
+                    ))
+                }
+            };
+            indico_summary(lake, range, args.source.as_deref())
+        }
+        ReportCommand::IndicoSnapshot(args) => indico_snapshot(
+            lake,
+            args.date,
+            UserFilter {
+                id: args.user_id,
+                email: args.email.as_deref(),
+            },
+            args.source.as_deref(),
+        ),
+        ReportCommand::IndicoChangelog(args) => indico_changelog(
+            lake,
+            &ChangelogQuery {
+                range: DateRange::new(args.from, args.to)?,
+                user: UserFilter {
+                    id: args.user_id,
+                    email: args.email.as_deref(),
+                },
+                limit: args.limit,
+                source: args.source.as_deref(),
+            },
         ),
         ReportCommand::Html(_) => Err(ReportError::BadArgument(
             "`report html` writes a page, not a table".into(),
