@@ -450,6 +450,11 @@ pub struct HtmlArgs {
     /// Count inactivity up to this date instead of today.
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
+    /// "Current users": who was logged in at this instant (RFC 3339, or a local time in
+    /// the pipeline's zone like `2026-03-08 15:00`). Default: the end of the --as-of day
+    /// (23:59:59), else now.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Args)]

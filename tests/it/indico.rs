@@ -8,6 +8,7 @@
 mod bench;
 mod faults;
 mod readers;
+mod reports;
 
 use crate::support::cli::assert_success;
 use crate::support::indico_lake::IndicoLake;

@@ -267,3 +267,150 @@ fn page_renders_in_chromium_with_the_cli_numbers() {
     let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
     assert!(size > 20_000, "screenshot of {size} bytes: blank?");
 }
+
+/// The page in headless Chromium: its serialised DOM after the script ran, and the log.
+fn dump_dom(browser: &str, page: &Path) -> (String, String) {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The `data-value`s of the marks of series `series` in the chart labelled `label`, by
+/// `data-x`.
+fn chart_values(dom: &str, label: &str, series: &str) -> Vec<(String, String)> {
+    let start = dom
+        .find(&format!("aria-label=\"{label}\""))
+        .unwrap_or_else(|| panic!("no chart {label}"));
+    let chart = &dom[start..start + dom[start..].find("</svg>").unwrap()];
+    let attr = |mark: &str, name: &str| {
+        let from = mark.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        mark[from..from + mark[from..].find('"').unwrap()].to_string()
+    };
+    chart
+        .split("class=\"mark\"")
+        .skip(1)
+        .filter(|m| attr(m, "data-series") == series)
+        .map(|m| (attr(m, "data-x"), attr(m, "data-value")))
+        .collect()
+}
+
+#[test]
+fn indico_roles_and_current_users_sections_show_the_cli_numbers() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipping: apt-get install chromium");
+        return;
+    };
+    let lake = crate::support::people_lake::generate();
+    let page = lake.dir.path().join("usage.html");
+    write_page(&lake, &page);
+    let (dom, log) = dump_dom(browser, &page);
+    assert!(
+        !log.contains(":CONSOLE") && !log.contains("Uncaught"),
+        "console output:\n{log}"
+    );
+    assert!(
+        dom.contains("data-ready=\"yes\""),
+        "the script did not run:\n{log}"
+    );
+    for id in ["indico-roles", "current-users"] {
+        assert!(
+            dom.contains(&format!("<section id=\"{id}\">")),
+            "no section {id}"
+        );
+    }
+
+    // Indico roles: the tables are the CLI's, and each role's line has its daily counts.
+    let range = ["--from", FROM, "--to", TO];
+    for section in ["users", "roles"] {
+        let want = cli_rows(&lake, "indico-summary", &range, section);
+        assert!(!want.is_empty());
+        assert_eq!(page_rows(&dom, section), want, "indico-summary/{section}");
+    }
+    let roles = cli_rows(&lake, "indico-summary", &range, "roles");
+    for role in crate::support::people_lake::ROLES {
+        let want: Vec<(String, String)> = roles
+            .iter()
+            .filter(|r| r[2] == *role)
+            .map(|r| (r[0].clone(), r[3].clone()))
+            .collect();
+        assert_eq!(want.len(), 19, "two of 21 days were never archived");
+        assert_eq!(
+            chart_values(&dom, "Users with the role", role),
+            want,
+            "{role}"
+        );
+    }
+
+    // Current users at the end of the as-of day: the CLI's machines and users.
+    let at = "2026-11-08 23:59:59";
+    let out = usagelake(
+        &["report", "current-users", lake.pipeline.to_str().unwrap()],
+        &["--at", at, "--format", "json"],
+        &[],
+    );
+    assert_success(&out);
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want: Vec<Vec<String>> = cli["machines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let users: Vec<String> = m["users"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u.as_str().unwrap().to_string())
+                .collect();
+            vec![
+                m["machine"].as_str().unwrap().to_string(),
+                users.len().to_string(),
+                users.join(", "),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        want,
+        [
+            vec!["ws1".to_string(), "1".into(), "user07".into()],
+            vec!["ws2".to_string(), "2".into(), "user08, user09".into()],
+        ]
+    );
+    assert_eq!(page_rows(&dom, "current_users"), want);
+    assert!(dom.contains("Logged in at 2026-11-08 23:59:59 (Europe/Zurich)"));
+
+    // Sessions per day: the chart's columns count the CLI's sessions by login date.
+    let out = usagelake(
+        &["report", "sessions", lake.pipeline.to_str().unwrap()],
+        &[&range[..], &["--format", "json"]].concat(),
+        &[],
+    );
+    assert_success(&out);
+    let sessions: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut per_day: std::collections::BTreeMap<String, usize> = Default::default();
+    for s in &sessions {
+        let login = s["login_at"].as_str().unwrap();
+        *per_day.entry(login[..10].to_string()).or_default() += 1;
+    }
+    let got: std::collections::BTreeMap<String, usize> = chart_values(&dom, "Sessions", "logons")
+        .into_iter()
+        .map(|(day, v)| (day, v.parse().unwrap()))
+        .filter(|(_, v)| *v > 0)
+        .collect();
+    assert_eq!(got.len(), 21);
+    assert_eq!(got, per_day);
+}

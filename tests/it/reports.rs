@@ -61,13 +61,13 @@ fn report(lake: &ReportLake, report: &str, args: &[&str], format: &str) -> Outpu
     )
 }
 
-fn stdout(out: &Output) -> String {
+pub(crate) fn stdout(out: &Output) -> String {
     assert_success(out);
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
 /// JSON null → "", numbers and strings as text: what CSV and the table show.
-fn shown(value: &Value) -> String {
+pub(crate) fn shown(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
@@ -76,7 +76,7 @@ fn shown(value: &Value) -> String {
 }
 
 /// Minimal RFC 4180 reader (quoted fields, doubled quotes) for the CLI's CSV.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
+pub(crate) fn parse_csv(text: &str) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     for line in text.split("\r\n").filter(|l| !l.is_empty()) {
         let mut fields = Vec::new();

@@ -73,6 +73,8 @@ pub fn run(command: &ReportCommand) -> anyhow::Result<()> {
                     inactive_days: args.inactive_days,
                     window_hours: args.hours,
                     as_of: args.as_of.unwrap_or_else(|| clock::today(lake.tz)),
+                    at: html::page_instant(args, lake.tz)?,
+                    pipeline: &pipeline,
                 },
             )?;
             write_output(Some(&args.out), &page)?;

@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod indico_lake;
 pub mod lake;
+pub mod people_lake;
 pub mod pg;
 pub mod portal_lake;
 pub mod report_lake;

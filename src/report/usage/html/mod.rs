@@ -2,7 +2,10 @@
 //! nothing fetched, so it opens from a shared drive) built from the same report functions
 //! the CLI prints, so every number on the page equals the CLI's.
 
+mod current_users;
+mod indico_roles;
 mod page;
 pub mod svg;
 
+pub use current_users::page_instant;
 pub use page::{render_page, PageQuery};

@@ -8,17 +8,22 @@ use std::fmt::Write as _;
 use chrono::{Duration, NaiveDate};
 
 use super::svg::{self, escape};
+use crate::pipeline::Pipeline;
 use crate::report::usage::clock::Period;
 use crate::report::usage::{
     adoption, content, inactive_users, logins, maintenance_window, Cell, ContentQuery, DateRange,
     InactiveQuery, Lake, Report, ReportError, Section, WindowQuery,
 };
 
-pub struct PageQuery {
+pub struct PageQuery<'a> {
     pub range: DateRange,
     pub inactive_days: u32,
     pub window_hours: u32,
     pub as_of: NaiveDate,
+    /// "Current users" are those logged in at this instant (UTC µs).
+    pub at: i64,
+    /// For the session sections: which sources have sessions and how long one lasts.
+    pub pipeline: &'a Pipeline,
 }
 
 /// Sign-in rows listed on the page (a big org has hundreds of thousands a month; the
@@ -129,6 +134,9 @@ pub fn render_page(lake: &Lake, query: &PageQuery) -> Result<String, ReportError
     inactive_section(&mut body, &inactive_report, query);
     logins_section(&mut body, &logins_report, range);
     window_section(&mut body, &window_report, query.window_hours);
+    // Sections shown only when the lake has their data.
+    super::indico_roles::section(&mut body, lake, range)?;
+    super::current_users::section(&mut body, query)?;
     Ok(format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Usage report {} to {}</title><style>{STYLE}</style></head><body><main>{body}</main><script>{SCRIPT}</script></body></html>\n",
         range.from, range.to
@@ -144,7 +152,7 @@ fn optional(result: Result<Report, ReportError>) -> Result<Result<Report, String
     }
 }
 
-fn days_of(range: DateRange) -> Vec<NaiveDate> {
+pub(super) fn days_of(range: DateRange) -> Vec<NaiveDate> {
     let mut days = Vec::new();
     let mut d = range.from;
     while d <= range.to {
@@ -154,14 +162,14 @@ fn days_of(range: DateRange) -> Vec<NaiveDate> {
     days
 }
 
-fn int_at(section: &Section, row: &[Cell], column: &str) -> i64 {
+pub(super) fn int_at(section: &Section, row: &[Cell], column: &str) -> i64 {
     section
         .column(column)
         .and_then(|i| row[i].as_int())
         .unwrap_or(0)
 }
 
-fn text_at(section: &Section, row: &[Cell], column: &str) -> String {
+pub(super) fn text_at(section: &Section, row: &[Cell], column: &str) -> String {
     section
         .column(column)
         .map(|i| row[i].display())
@@ -169,7 +177,7 @@ fn text_at(section: &Section, row: &[Cell], column: &str) -> String {
 }
 
 /// The section as a sortable table; `limit` rows at most (all when `None`).
-fn table(out: &mut String, section: &Section, limit: Option<usize>) {
+pub(super) fn table(out: &mut String, section: &Section, limit: Option<usize>) {
     let numeric: Vec<bool> = (0..section.columns.len())
         .map(|i| {
             section
@@ -202,7 +210,7 @@ fn table(out: &mut String, section: &Section, limit: Option<usize>) {
     }
 }
 
-fn missing(out: &mut String, why: &str) {
+pub(super) fn missing(out: &mut String, why: &str) {
     let _ = write!(
         out,
         r#"<p class="missing">Not available: {}</p>"#,

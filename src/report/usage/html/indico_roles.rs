@@ -1,0 +1,69 @@
+//! "Indico roles over time": users per app role per Indico day, a line per role, drawn
+//! from `indico-summary --from … --to …` so the page and the CLI agree. Shown only when
+//! the pipeline has an Indico source whose summary covers some day of the range.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+
+use super::page::{int_at, table, text_at};
+use super::svg;
+use crate::report::usage::{indico_summary, Cell, DateRange, Lake, ReportError};
+
+pub fn section(out: &mut String, lake: &Lake, range: DateRange) -> Result<(), ReportError> {
+    let report = match indico_summary(lake, range, None) {
+        Ok(report) => report,
+        // No Indico source, or no archived day in the range: no section.
+        Err(e) if e.is_usage_error() => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let users = report.section("users").expect("summary has users");
+    let roles = report.section("roles").expect("summary has roles");
+    let date_of = |row: &[Cell]| match &row[0] {
+        Cell::Date(d) => Some(*d),
+        _ => None,
+    };
+    // Only the days the archive holds: a day it never read is not a zero, so the line
+    // joins the days on either side (the axis labels show the dates).
+    let mut days: Vec<NaiveDate> = users.rows.iter().filter_map(|r| date_of(r)).collect();
+    days.sort_unstable();
+    days.dedup();
+    let (Some(&first), Some(&last)) = (days.first(), days.last()) else {
+        return Ok(());
+    };
+    let sources: std::collections::BTreeSet<String> = roles
+        .rows
+        .iter()
+        .map(|r| text_at(roles, r, "source"))
+        .collect();
+    let mut series: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for row in &roles.rows {
+        let role = text_at(roles, row, "role");
+        let name = if sources.len() > 1 {
+            format!("{} · {role}", text_at(roles, row, "source"))
+        } else {
+            role
+        };
+        let values = series.entry(name).or_insert_with(|| vec![0; days.len()]);
+        if let Some(i) = date_of(row).and_then(|d| days.iter().position(|x| *x == d)) {
+            values[i] = int_at(roles, row, "users");
+        }
+    }
+    // Roles nobody holds in the whole range only crowd the legend (the table lists them).
+    let series: Vec<(String, Vec<i64>)> = series
+        .into_iter()
+        .filter(|(_, values)| values.iter().any(|v| *v > 0))
+        .collect();
+    let _ = write!(
+        out,
+        r#"<section id="indico-roles"><h2>Indico roles over time</h2><p class="note">Users holding each app role at the end of each Indico day (23:59 UTC), {first} to {last}. Same numbers: <code>usagelake report indico-summary … --from {first} --to {last}</code>.</p>{}"#,
+        svg::line_chart(&days, &series, "Users with the role")
+    );
+    out.push_str("<h3>Enabled and disabled users per day</h3>");
+    table(out, users, None);
+    out.push_str("<details><summary>Table: users per role per day</summary>");
+    table(out, roles, None);
+    out.push_str("</details></section>");
+    Ok(())
+}
