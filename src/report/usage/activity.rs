@@ -199,6 +199,8 @@ pub struct Account {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+// Each variant is a user id of one platform: the shared postfix is the point.
+#[allow(clippy::enum_variant_names)]
 pub enum AccountKey {
     /// Site-scoped `users.id` (what `logins.user_id` holds).
     TableauUser(i32),

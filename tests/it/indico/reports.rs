@@ -298,8 +298,8 @@ async fn indico_reports_answer_what_the_truth_says_in_every_format() {
             let since = (as_of - day(&local(last)[..10])).num_days();
             json!({
                 "platform": "indico", "source": "ind", "site": null, "user": user.email,
-                "full_name": user.name, "email": user.email, "license": state.roles.join(", "),
-                "role": if state.enabled { "enabled" } else { "disabled" },
+                "full_name": user.name, "email": user.email, "license": if state.enabled { "enabled" } else { "disabled" },
+                "role": state.roles.join(", "),
                 "last_active": local(last), "days_inactive": since,
             })
         })

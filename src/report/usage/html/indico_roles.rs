@@ -55,11 +55,26 @@ pub fn section(out: &mut String, lake: &Lake, range: DateRange) -> Result<(), Re
         .into_iter()
         .filter(|(_, values)| values.iter().any(|v| *v > 0))
         .collect();
+    // The base role nearly everyone holds would flatten the others against the axis:
+    // roles held by under a quarter of the largest role's peak get a chart of their own.
+    let peak = |values: &[i64]| values.iter().copied().max().unwrap_or(0);
+    let largest = series.iter().map(|(_, v)| peak(v)).max().unwrap_or(0);
+    let (major, minor): (Vec<_>, Vec<_>) = series
+        .into_iter()
+        .partition(|(_, values)| peak(values) * 4 > largest);
     let _ = write!(
         out,
         r#"<section id="indico-roles"><h2>Indico roles over time</h2><p class="note">Users holding each app role at the end of each Indico day (23:59 UTC), {first} to {last}. Same numbers: <code>usagelake report indico-summary … --from {first} --to {last}</code>.</p>{}"#,
-        svg::line_chart(&days, &series, "Users with the role")
+        svg::line_chart(&days, &major, "Users with the role")
     );
+    if !minor.is_empty() {
+        out.push_str("<h3>Less common roles</h3>");
+        out.push_str(&svg::line_chart(
+            &days,
+            &minor,
+            "Users with the role (less common)",
+        ));
+    }
     out.push_str("<h3>Enabled and disabled users per day</h3>");
     table(out, users, None);
     out.push_str("<details><summary>Table: users per role per day</summary>");

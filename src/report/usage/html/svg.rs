@@ -123,8 +123,22 @@ fn legend(out: &mut String, f: &Frame, names: &[String]) {
             tx = x + 16.0,
             n = escape(name)
         );
-        x += 24.0 + 7.0 * name.chars().count() as f64;
+        x += 24.0 + text_width(name, 12.0);
     }
+}
+
+/// Roughly how wide `text` is at `size` px in a sans-serif font: capitals, digits and
+/// `_` are wider than lower case (legends of Indico role names like `MANAGE_ALL_DATA`
+/// overlapped with one width for every character).
+fn text_width(text: &str, size: f64) -> f64 {
+    text.chars()
+        .map(|c| match c {
+            'A'..='Z' | '0'..='9' | '_' | 'm' | 'w' => 0.7,
+            ' ' | 'i' | 'l' | 'j' | '.' | ',' | ':' | '(' | ')' => 0.3,
+            _ => 0.55,
+        })
+        .sum::<f64>()
+        * size
 }
 
 /// Evenly spaced date labels (at most ~10) under a date axis of `days` slots.
