@@ -46,7 +46,9 @@ pub fn indico_changelog(lake: &Lake, query: &ChangelogQuery) -> Result<Report, R
         format!("Changes from {} to {}, newest first", range.from, range.to),
         CHANGELOG_COLUMNS,
     );
-    let mut rows: Vec<(i64, i32, Vec<Cell>)> = Vec::new();
+    // Sort keys (time, user id) and where the row is; only the rows shown are built.
+    let mut picks: Vec<(i64, i32, usize, usize)> = Vec::new();
+    let mut batches: Vec<(&str, RecordBatch)> = Vec::new();
     let mut covered = false;
     let mut known: Vec<String> = Vec::new();
     for name in &sources {
@@ -57,22 +59,23 @@ pub fn indico_changelog(lake: &Lake, query: &ChangelogQuery) -> Result<Report, R
         covered |= span.is_some_and(|(first, last)| first <= range.to && range.from <= last);
         for p in lake.event_partitions(name, CHANGELOG, range.from, range.to)? {
             for b in read_columns(&p.files, &CHANGE_COLUMNS)? {
-                for change in changes(&b) {
-                    known.extend(change.email.clone());
-                    if !query.user.matches(change.user_id, change.email.as_deref()) {
-                        continue;
+                let (at, uid) = (ts_col(&b, "date"), i32_col(&b, "user_id"));
+                let email = str_col(&b, "user_email");
+                for row in 0..b.num_rows() {
+                    if query.user.matches(get(uid, row), get(email, row)) {
+                        let at = get(at, row).unwrap_or(i64::MIN);
+                        let uid = get(uid, row).unwrap_or(i32::MAX);
+                        picks.push((at, uid, batches.len(), row));
                     }
-                    let at = change.at_us.unwrap_or(i64::MIN);
-                    let row = change.cells(lake, name);
-                    rows.push((at, change.user_id.unwrap_or(i32::MAX), row));
                 }
+                batches.push((name.as_str(), b));
             }
         }
     }
     if !covered {
         return Err(empty_range(lake, "Indico changelog", range, &sources));
     }
-    if !query.user.is_any() && rows.is_empty() {
+    if !query.user.is_any() && picks.is_empty() {
         // Known users with no change in the range get an empty list, not an error.
         let mut is_known = false;
         for name in &sources {
@@ -87,11 +90,17 @@ pub fn indico_changelog(lake: &Lake, query: &ChangelogQuery) -> Result<Report, R
             return Err(super::super::unknown_user(&query.user.label(), &known));
         }
     }
-    rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    section.rows = rows.into_iter().map(|(_, _, row)| row).collect();
+    picks.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     if let Some(limit) = query.limit {
-        section.rows.truncate(limit);
+        picks.truncate(limit);
     }
+    section.rows = picks
+        .into_iter()
+        .map(|(_, _, batch, row)| {
+            let (name, b) = &batches[batch];
+            change_at(b, row).cells(lake, name)
+        })
+        .collect();
     let mut filters = vec![
         ("from", range.from.to_string()),
         ("to", range.to.to_string()),
@@ -153,31 +162,22 @@ impl Change {
     }
 }
 
-fn changes(b: &RecordBatch) -> Vec<Change> {
-    let at = ts_col(b, "date");
-    let (uid, email, updater) = (
-        i32_col(b, "user_id"),
-        str_col(b, "user_email"),
-        str_col(b, "updater_email"),
-    );
-    let (was, now) = (bool_col(b, "previously_enabled"), bool_col(b, "enabled"));
-    let (roles_before, roles) = (str_col(b, "previous_roles_text"), str_col(b, "roles_text"));
-    let made = str_col(b, "changes_made_text");
-    (0..b.num_rows())
-        .map(|row| Change {
-            at_us: get(at, row),
-            user_id: get(uid, row),
-            email: get(email, row).map(str::to_string),
-            updater: get(updater, row).map(str::to_string),
-            was_enabled: get(was, row),
-            enabled: get(now, row),
-            roles_before: get(roles_before, row).map(str::to_string),
-            roles: get(roles, row).map(str::to_string),
-            changes: get(made, row).map(str::to_string),
-            datasets_before: dataset_roles(b, "previous_datasets", row),
-            datasets: dataset_roles(b, "datasets", row),
-        })
-        .collect()
+fn change_at(b: &RecordBatch, row: usize) -> Change {
+    let text = |column: &str| get(str_col(b, column), row).map(str::to_string);
+    let flag = |column: &str| get(bool_col(b, column), row);
+    Change {
+        at_us: get(ts_col(b, "date"), row),
+        user_id: get(i32_col(b, "user_id"), row),
+        email: text("user_email"),
+        updater: text("updater_email"),
+        was_enabled: flag("previously_enabled"),
+        enabled: flag("enabled"),
+        roles_before: text("previous_roles_text"),
+        roles: text("roles_text"),
+        changes: text("changes_made_text"),
+        datasets_before: dataset_roles(b, "previous_datasets", row),
+        datasets: dataset_roles(b, "datasets", row),
+    }
 }
 
 /// dataset id → role, from a `List<Struct<dataset_id, role>>` cell (empty when NULL).
