@@ -50,7 +50,6 @@ pub fn indico_changelog(lake: &Lake, query: &ChangelogQuery) -> Result<Report, R
     let mut picks: Vec<(i64, i32, usize, usize)> = Vec::new();
     let mut batches: Vec<(&str, RecordBatch)> = Vec::new();
     let mut covered = false;
-    let mut known: Vec<String> = Vec::new();
     for name in &sources {
         lake.require(name, CHANGELOG, HINT)?;
         // The archive holds a summary for every day it read: its span says whether an
@@ -78,6 +77,7 @@ pub fn indico_changelog(lake: &Lake, query: &ChangelogQuery) -> Result<Report, R
     if !query.user.is_any() && picks.is_empty() {
         // Known users with no change in the range get an empty list, not an error.
         let mut is_known = false;
+        let mut known: Vec<String> = Vec::new();
         for name in &sources {
             if let Some(p) = lake.snapshot_in_force(name, SNAPSHOTS, range.to)? {
                 for u in snapshot_users(&p.files)? {
@@ -90,7 +90,8 @@ pub fn indico_changelog(lake: &Lake, query: &ChangelogQuery) -> Result<Report, R
             return Err(super::super::unknown_user(&query.user.label(), &known));
         }
     }
-    picks.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    // Stable: entries of two sources at the same second keep the sources' order.
+    picks.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     if let Some(limit) = query.limit {
         picks.truncate(limit);
     }
