@@ -37,6 +37,7 @@ fn table(time_type: PgType, row_filter: Option<&str>) -> ResolvedTable {
     ResolvedTable {
         spec: TableSpec {
             dataset: "jobs".into(),
+            schema: "public".into(),
             table: "background_jobs".into(),
             columns,
             kind: TableKind::Event {

@@ -379,7 +379,7 @@ impl DatasetRun<'_> {
 pub(crate) fn replace_while_null(table: &ResolvedTable) -> Option<String> {
     match &table.spec.kind {
         TableKind::Event { pending_column, .. } => pending_column.clone(),
-        TableKind::Snapshot => None,
+        TableKind::Snapshot | TableKind::Log => None,
     }
 }
 
