@@ -161,6 +161,11 @@ fn demo_pipeline(
                 events.paths = vec![glob.to_string_lossy().into_owned()];
                 continue;
             }
+            SourceConfig::Postgres(postgres) => {
+                postgres.host = "127.0.0.1".to_string();
+                postgres.port = port;
+                continue;
+            }
         };
         tableau.host = "127.0.0.1".to_string();
         tableau.port = port;
