@@ -305,12 +305,14 @@ fn tables(p: &mut Problems, t: &Table, defaults: &TableDefaults) -> Option<Vec<P
                 }
                 if let Some(previous) = out.iter().find(|o: &&PgTable| o.dataset == parsed.dataset)
                 {
-                    let span = table.span("dataset");
+                    // Without a `dataset` key the name comes from the relation.
+                    let span = table.span("dataset").or_else(|| table.span("relation"));
                     let message = format!(
                         "dataset \"{}\" is already used by relation {}.{}",
                         parsed.dataset, previous.schema, previous.relation
                     );
-                    p.report(span.as_ref(), table.key("dataset"), message, None);
+                    let hint = Some("set a distinct dataset = \"...\" on one of them".into());
+                    p.report(span.as_ref(), table.key("dataset"), message, hint);
                 }
                 out.push(parsed);
             }
