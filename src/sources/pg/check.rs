@@ -27,7 +27,7 @@ pub(crate) async fn check_connect(source: &PostgresSource, quiet: bool) -> Resul
                 };
                 match readable {
                     Ok(()) => format!(
-                        "ok ({}: {} columns, incremental by {} {})",
+                        "ok ({}, {} columns, new rows by {} column `{}`)",
                         archive.relation(),
                         archive.table.present.len(),
                         match archive.watermark {

@@ -128,6 +128,19 @@ async fn run_table(
     Ok((summary, next))
 }
 
+/// The state with the watermark row's time in the partition column's own terms: the
+/// server reports a naive column's epoch as if it were UTC, the state holds the instant.
+pub(super) fn as_stored(previous: &DatasetState, archive: &Archive) -> DatasetState {
+    let zone = archive.config.timestamp_zone;
+    let mut stored = previous.clone();
+    if !archive.partition_is_zoned {
+        stored.watermark_time_us = previous
+            .watermark_time_us
+            .and_then(|t| utc_to_naive(t, zone));
+    }
+    stored
+}
+
 /// Counts rows whose partition column is NULL (they land in the NULL partition).
 #[derive(Default)]
 pub(super) struct NullTimes {
@@ -259,9 +272,10 @@ impl TableRead<'_> {
     ) -> Result<(DatasetSummary, Option<DatasetState>), RunError> {
         let (archive, table) = (self.archive, &self.archive.table);
         // Ids handed out again would be dropped by merge-by-key: stop before writing.
-        if let Some(restart) = coverage::key_restart(self.session, table, previous)
-            .await
-            .map_err(self.extract_error())?
+        if let Some(restart) =
+            coverage::key_restart(self.session, table, &as_stored(previous, archive))
+                .await
+                .map_err(self.extract_error())?
         {
             return Err(RunError::KeysRestarted {
                 source_name: self.source.name.clone(),

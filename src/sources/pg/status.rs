@@ -5,6 +5,7 @@
 
 use super::config::AUTH_REJECTED;
 use super::relation::Watermark;
+use super::run::as_stored;
 use super::{open_session, relation, relation_error, PostgresSource};
 use crate::days::format_us;
 use crate::load::state::{SourceState, StateStore};
@@ -83,7 +84,7 @@ async fn source_gaps(
             ds.and_then(|d| d.max_event_time_us),
         );
         let restart = match ds {
-            Some(ds) => key_restart(&session, &archive.table, ds)
+            Some(ds) => key_restart(&session, &archive.table, &as_stored(ds, &archive))
                 .await
                 .map_err(extract_error)?,
             None => None,
