@@ -134,6 +134,14 @@ impl PostgresSource {
     pub fn auth_table(&self) -> Option<&PgTable> {
         self.tables.iter().find(|t| t.auth.is_some())
     }
+
+    /// The rules of the source's `sessions`, when a table feeds them.
+    pub fn session_rules(&self) -> Option<SessionRules> {
+        self.auth_table()?
+            .auth
+            .as_ref()
+            .map(AuthMapping::session_rules)
+    }
 }
 
 pub const KIND: SourceKind<SourceConfig> = SourceKind {

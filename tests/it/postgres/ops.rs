@@ -64,6 +64,45 @@ async fn status_shows_the_watermark_and_a_day_is_backfilled_without_moving_it() 
     assert_eq!(source["datasets"][0]["watermark"], 4, "{json}");
     assert_eq!(source["datasets"][0]["lake_rows"], 4, "{json}");
 
+    // The dry run counts each day's rows in the table with the backfill's predicate.
+    let plan = lake.cmd(
+        "backfill",
+        &[
+            "--from",
+            "2026-01-10",
+            "--to",
+            "2026-01-11",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(plan.status.success(), "{}", text(&plan));
+    let plan_text = String::from_utf8_lossy(&plan.stdout).to_string();
+    let days: serde_json::Value =
+        serde_json::from_str(&plan_text).unwrap_or_else(|e| panic!("{e}: {plan_text}"));
+    let rows: Vec<(String, u64)> = days
+        .as_array()
+        .unwrap_or_else(|| panic!("one entry per day: {plan_text}"))
+        .iter()
+        .map(|d| {
+            let audit = d["datasets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["dataset"] == "audit")
+                .unwrap();
+            (
+                d["date"].as_str().unwrap().to_string(),
+                audit["source_rows"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [("2026-01-10".to_string(), 2), ("2026-01-11".to_string(), 1)]
+    );
+
     // A lost day is re-read from the table; the state stays where it was.
     let state =
         || std::fs::read_to_string(lake.dir.path().join("lake/_usagelake/state/app.json")).unwrap();

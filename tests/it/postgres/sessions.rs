@@ -326,3 +326,44 @@ async fn unknown_types_and_missing_users_are_rejected_and_counted_never_dropped(
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn the_readme_worked_example_answers_as_documented() {
+    let setup = "CREATE TABLE login_log (id bigserial PRIMARY KEY, at timestamptz, action text, \
+                 host text, username text); \
+                 INSERT INTO login_log (at, action, host, username) VALUES \
+                 ('2026-01-10 08:00Z', 'LOGIN', 'ws1', 'ann'), \
+                 ('2026-01-10 08:30Z', 'LOGIN', 'ws1', 'bob'), \
+                 ('2026-01-10 09:00Z', 'LOGOUT', 'ws1', 'ann'), \
+                 ('2026-01-10 09:05Z', 'PASSWORD_CHANGE', 'ws1', 'bob');";
+    let lake = PgLake::new(
+        setup,
+        &tables("login_values = [\"LOGIN\"]\nlogout_values = [\"LOGOUT\"]"),
+    )
+    .await;
+    lake.run();
+    let report = |at: &str| {
+        let out = crate::support::cli::usagelake(
+            &[
+                "report",
+                "current-users",
+                lake.pipeline.to_str().unwrap(),
+                "--at",
+                at,
+            ],
+            &[],
+            &[],
+        );
+        crate::support::cli::assert_success(&out);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(report("2026-01-10 09:45"), "ws1: ann, bob\n");
+    assert_eq!(report("2026-01-10 10:15"), "ws1: bob\n");
+    let status = String::from_utf8(lake.cmd("status", &[]).stdout).unwrap();
+    assert!(
+        status.contains(
+            "note app/auth_rejected: 1 row(s) of the auth table are not login/logout events"
+        ),
+        "{status}"
+    );
+}
