@@ -34,7 +34,7 @@ fn selected<'a>(
     source
         .tables
         .iter()
-        .filter(move |t| requested.is_empty() || requested.iter().any(|r| *r == t.dataset))
+        .filter(move |t| requested.is_empty() || requested.contains(&t.dataset))
 }
 
 /// One day's rows of a resolved table: its spec with the day's predicate.

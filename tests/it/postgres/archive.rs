@@ -254,3 +254,34 @@ async fn an_unsupported_type_is_an_error_naming_the_column_and_type() {
     lake.run();
     assert_eq!(counts(&lake, "jobs"), partitions(&[("2026-01-10", 1)]));
 }
+
+#[tokio::test]
+async fn an_infinite_partition_time_fails_the_table_alone_with_row_and_column() {
+    let setup = "CREATE TABLE a (id int PRIMARY KEY, at timestamptz); \
+                 INSERT INTO a VALUES (1, '2026-01-10 10:00+00'), (2, 'infinity'); \
+                 CREATE TABLE b (id int PRIMARY KEY, at timestamptz); \
+                 INSERT INTO b VALUES (1, '2026-01-10 10:00+00');";
+    let tables = "[[sources.tables]]\nrelation = \"a\"\nincremental_by = \"id\"\npartition_by = \"at\"\n\
+                  [[sources.tables]]\nrelation = \"b\"\nincremental_by = \"id\"\npartition_by = \"at\"\n";
+    let lake = PgLake::new(setup, tables).await;
+    let out = lake.cmd("run", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("column \"at\" at row 2") && text.contains("infinity"),
+        "{text}"
+    );
+    assert!(
+        counts(&lake, "a").is_empty(),
+        "nothing of the failed table is published"
+    );
+    assert_eq!(
+        counts(&lake, "b"),
+        partitions(&[("2026-01-10", 1)]),
+        "the other table ran"
+    );
+}

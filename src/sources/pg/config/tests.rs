@@ -65,7 +65,7 @@ fn the_example_file_parses_with_both_tables_and_the_auth_mapping() {
 
 #[test]
 fn defaults_fill_port_dataset_lookback_zone_and_batch_size() {
-    let pipeline = parse(&BASE);
+    let pipeline = parse(BASE);
     let source = postgres(&pipeline.sources[0]);
     assert_eq!(source.port, DEFAULT_PORT);
     assert_eq!(source.sslmode, SslMode::Prefer);
