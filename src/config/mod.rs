@@ -9,6 +9,7 @@
 pub mod datasets;
 mod error;
 pub mod parse;
+pub mod pg_connection;
 mod secret;
 mod suggest;
 

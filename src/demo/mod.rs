@@ -27,6 +27,8 @@ const DEMO_PIPELINE: &str = include_str!("../../pipelines/demo.toml");
 const SCHEMA_SQL: &str = include_str!("../../sql/demo/tableau_schema.sql");
 const DATA_SQL: &str = include_str!("../../sql/demo/tableau_data.sql");
 const ACTIVITY_SQL: &str = include_str!("../../sql/demo/tableau_activity.sql");
+/// An application's login audit table in the same database, for the `postgres` source.
+const APP_AUDIT_SQL: &str = include_str!("../../sql/demo/app_audit.sql");
 /// The generated week; fixed so that reruns produce the same ids and event dates.
 const FIRST_DAY: &str = "2026-11-01";
 const DAYS: u32 = 7;
@@ -95,6 +97,7 @@ async fn demo_run(
         ("data functions", DATA_SQL),
         ("activity functions", ACTIVITY_SQL),
         ("data", generate.as_str()),
+        ("application audit table", APP_AUDIT_SQL),
     ] {
         cluster
             .execute_sql("workgroup", sql)
@@ -106,6 +109,10 @@ async fn demo_run(
         args.requests,
         load_started.elapsed().as_secs_f64()
     ));
+    say(
+        "Added an application login audit table (app.login_audit) for the `postgres` source."
+            .into(),
+    );
 
     say(format!(
         "Started a fake ArcGIS portal at {} (same week, fixed data).",
@@ -159,6 +166,11 @@ fn demo_pipeline(
                     .join(events_demo::EVENTS_DIR)
                     .join("*.csv*");
                 events.paths = vec![glob.to_string_lossy().into_owned()];
+                continue;
+            }
+            SourceConfig::Postgres(postgres) => {
+                postgres.host = "127.0.0.1".to_string();
+                postgres.port = port;
                 continue;
             }
         };

@@ -28,7 +28,7 @@ pub(super) const DISCOVER_COLUMNS_SQL: &str =
 
 /// One row of `discover_columns.sql`.
 #[derive(Debug, Clone)]
-pub(super) struct CatalogColumn {
+pub struct CatalogColumn {
     pub name: String,
     pub type_oid: u32,
     /// `format_type(...)`, e.g. `character varying(255)`, for messages.
@@ -37,7 +37,7 @@ pub(super) struct CatalogColumn {
 
 /// What the catalog says about one table.
 #[derive(Debug, Clone)]
-pub(super) enum Catalog {
+pub enum Catalog {
     Absent,
     NoPrivilege,
     Columns(Vec<CatalogColumn>),
@@ -203,6 +203,7 @@ mod tests {
     fn requests_spec() -> TableSpec {
         TableSpec {
             dataset: "http_requests".into(),
+            schema: "public".into(),
             table: "http_requests".into(),
             columns: vec![
                 col("id", PgType::Int8, true),

@@ -18,9 +18,9 @@ mod statement;
 mod tls;
 pub mod types;
 
-pub use discover::SECRET_COLUMNS;
+pub use discover::{Catalog, CatalogColumn, SECRET_COLUMNS};
 pub use error::ExtractError;
 pub use session::{ConnectOptions, PgSession};
-pub use spec::{ColumnSpec, ResolvedTable, TableKind, TableSpec};
-pub use statement::RowRange;
+pub use spec::{ColumnSpec, ResolvedTable, TableKind, TableSpec, DEFAULT_SCHEMA};
+pub use statement::{time_predicate, RowRange};
 pub use types::PgType;

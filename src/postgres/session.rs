@@ -18,7 +18,7 @@ use super::copy_binary::CopyDecoder;
 use super::discover::{self, Catalog, CatalogColumn, DISCOVER_COLUMNS_SQL};
 use super::error::ExtractError;
 use super::spec::{ResolvedTable, TableSpec};
-use super::statement::{self, RowRange, Statement, SCHEMA};
+use super::statement::{self, RowRange, Statement};
 use super::tls;
 use crate::config::{Secret, SslMode};
 
@@ -186,14 +186,21 @@ impl PgSession {
     /// Ok(None) when the table is absent and `spec.is_optional`.
     pub async fn resolve(&self, spec: &TableSpec) -> Result<Option<ResolvedTable>, ExtractError> {
         discover::reject_secret_columns(spec)?;
+        let catalog = self.describe(&spec.schema, &spec.table).await?;
+        discover::match_spec(spec, catalog, &self.user)
+    }
+
+    /// What the catalog says about `schema.table` (a table, view, materialized view,
+    /// partitioned or foreign table): absent, not readable, or its columns in order.
+    pub async fn describe(&self, schema: &str, table: &str) -> Result<Catalog, ExtractError> {
         let query_error = |source| ExtractError::Query {
-            table: spec.table.clone(),
+            table: table.to_owned(),
             sql_name: "discover_columns.sql",
             source,
         };
         let rows = self
             .client
-            .query(DISCOVER_COLUMNS_SQL, &[&SCHEMA, &spec.table])
+            .query(DISCOVER_COLUMNS_SQL, &[&schema, &table])
             .await
             .map_err(query_error)?;
         let catalog = match rows.first() {
@@ -220,7 +227,7 @@ impl PgSession {
                 Catalog::Columns(columns)
             }
         };
-        discover::match_spec(spec, catalog, &self.user)
+        Ok(catalog)
     }
 
     /// Streams `table`'s rows in `range` as batches of at most `batch_rows` rows with

@@ -6,11 +6,17 @@ use super::types::PgType;
 
 /// One table the generic extractor can read. Built by a source kind (its table specs
 /// in `sources/<kind>/`) or by tests.
+/// The schema repository tables live in.
+pub const DEFAULT_SCHEMA: &str = "public";
+
 #[derive(Debug, Clone)]
 pub struct TableSpec {
     /// Dataset name in the lake (folder under the source).
     pub dataset: String,
-    /// Table (or view) in the source, unqualified; read from the `public` schema.
+    /// Schema of the table: `public` for the BI repository, any schema for the
+    /// `postgres` kind ([`DEFAULT_SCHEMA`]).
+    pub schema: String,
+    /// Table (or view) in the source, unqualified (see `schema`).
     pub table: String,
     /// Columns in output order. Never contains secret columns.
     pub columns: Vec<ColumnSpec>,
@@ -51,6 +57,10 @@ pub enum TableKind {
     },
     /// A dimension table snapshotted whole into `snapshot_date=<run date>`.
     Snapshot,
+    /// A log without an integer key (the `postgres` kind's tables read by a timestamp
+    /// watermark): the source kind selects rows through `row_filter` predicates it renders
+    /// with [`super::time_predicate`]; key ranges do not apply.
+    Log,
 }
 
 /// A spec matched against the server's catalog: which columns exist, with what type.

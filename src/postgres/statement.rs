@@ -15,9 +15,6 @@ const MIN_PENDING_KEY_SQL: &str = include_str!("../../sql/extract/min_pending_ke
 const COUNT_ROWS_SQL: &str = include_str!("../../sql/extract/count_rows.sql");
 const TIME_AT_KEY_SQL: &str = include_str!("../../sql/extract/time_at_key.sql");
 
-/// Schema every repository table is read from.
-pub(super) const SCHEMA: &str = "public";
-
 /// Which rows of a table to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowRange {
@@ -180,7 +177,11 @@ pub(super) fn quote_ident(name: &str) -> String {
 }
 
 fn qualified_table(table: &ResolvedTable) -> String {
-    format!("{}.{}", quote_ident(SCHEMA), quote_ident(&table.spec.table))
+    format!(
+        "{}.{}",
+        quote_ident(&table.spec.schema),
+        quote_ident(&table.spec.table)
+    )
 }
 
 fn event_columns(table: &ResolvedTable) -> Result<(&str, &str, Option<&str>), ExtractError> {
@@ -188,9 +189,10 @@ fn event_columns(table: &ResolvedTable) -> Result<(&str, &str, Option<&str>), Ex
         TableKind::Event {
             key, time, pending, ..
         } => Ok((key, time, pending.as_deref())),
-        TableKind::Snapshot => Err(ExtractError::InvalidRange {
+        TableKind::Snapshot | TableKind::Log => Err(ExtractError::InvalidRange {
             table: table.spec.table.clone(),
-            message: "keys and time ranges apply to event tables only; this is a snapshot table"
+            message: "keys and time ranges apply to event tables only; this table is read \
+                      whole or through its row filter"
                 .into(),
         }),
     }
@@ -273,6 +275,38 @@ fn range_error(table: &ResolvedTable, message: String) -> ExtractError {
         table: table.spec.table.clone(),
         message,
     }
+}
+
+/// `"column" >= <from> AND "column" < <to>` (either bound optional), with literals of the
+/// column's own type (see [`timestamp_literal`]); `or_null` also selects rows whose value
+/// is NULL, so a log read by a timestamp watermark never loses them. For a naive column
+/// the bounds are the naive values themselves, taken as UTC µs. None: a bound outside
+/// years 1..=9999.
+pub fn time_predicate(
+    column: &str,
+    is_zoned: bool,
+    from_us: Option<i64>,
+    to_us: Option<i64>,
+    or_null: bool,
+) -> Option<String> {
+    let col = quote_ident(column);
+    let mut parts = Vec::new();
+    if let Some(from) = from_us {
+        parts.push(format!("{col} >= {}", timestamp_literal(from, is_zoned)?));
+    }
+    if let Some(to) = to_us {
+        parts.push(format!("{col} < {}", timestamp_literal(to, is_zoned)?));
+    }
+    let range = if parts.is_empty() {
+        "true".to_owned()
+    } else {
+        parts.join(" AND ")
+    };
+    Some(if or_null {
+        format!("({range}) OR {col} IS NULL")
+    } else {
+        range
+    })
 }
 
 /// A literal of the column's own type, so the server never converts between zones:

@@ -90,6 +90,9 @@ fn session_sources(
                 events.name.clone(),
                 events.session_rules().max_session_micros,
             )),
+            SourceConfig::Postgres(postgres) => postgres
+                .session_rules()
+                .map(|rules| (postgres.name.clone(), rules.max_session_micros)),
             SourceConfig::Arcgis(arcgis) if arcgis.platform.has_history() => Some((
                 arcgis.name().to_string(),
                 Some(crate::sources::arcgis::sessions::SESSION_HOURS * 3_600_000_000),

@@ -26,6 +26,8 @@ pub mod arcgis;
 mod error;
 pub mod events;
 pub mod indico;
+/// `kind = "postgres"` (folder `pg`: `crate::postgres` is the shared extractor).
+pub mod pg;
 pub mod pg_tables;
 pub mod plan;
 pub mod status;
@@ -55,6 +57,7 @@ pub const KINDS: &[SourceKind<SourceConfig>] = &[
     arcgis::config::KIND,
     indico::config::KIND,
     events::config::KIND,
+    pg::config::KIND,
 ];
 
 /// One `[[sources]]` entry of a pipeline file, validated.
@@ -68,6 +71,8 @@ pub enum SourceConfig {
     Indico(Box<indico::config::IndicoSource>),
     /// Login/logout events from exported files.
     Events(Box<events::config::EventsSource>),
+    /// Any PostgreSQL tables or views.
+    Postgres(Box<pg::config::PostgresSource>),
 }
 
 /// What every source needs to read into the lake, whatever the command.
@@ -101,6 +106,7 @@ impl SourceConfig {
             SourceConfig::Arcgis(s) => s.name(),
             SourceConfig::Indico(s) => s.name(),
             SourceConfig::Events(s) => &s.name,
+            SourceConfig::Postgres(s) => &s.name,
         }
     }
 
@@ -111,6 +117,7 @@ impl SourceConfig {
             SourceConfig::Arcgis(_) => "arcgis",
             SourceConfig::Indico(_) => "indico",
             SourceConfig::Events(_) => "events",
+            SourceConfig::Postgres(_) => "postgres",
         }
     }
 
@@ -121,6 +128,7 @@ impl SourceConfig {
             SourceConfig::Arcgis(s) => s.datasets(),
             SourceConfig::Indico(s) => s.datasets(),
             SourceConfig::Events(_) => events::DATASETS.to_vec(),
+            SourceConfig::Postgres(s) => s.datasets(),
         }
     }
 
@@ -140,6 +148,7 @@ impl SourceConfig {
             SourceConfig::Arcgis(s) => arcgis::run(s, ctx).await,
             SourceConfig::Indico(s) => indico::run(s, ctx).await,
             SourceConfig::Events(s) => events::run(s, ctx).await,
+            SourceConfig::Postgres(s) => pg::run::run(s, ctx).await,
         }
     }
 
@@ -153,6 +162,11 @@ impl SourceConfig {
             SourceConfig::Arcgis(_) | SourceConfig::Indico(_) => {
                 !self.selected_datasets(requested).is_empty()
             }
+            // Tables are re-read by their partition column.
+            SourceConfig::Postgres(s) => s
+                .tables
+                .iter()
+                .any(|t| requested.is_empty() || requested.contains(&t.dataset)),
             // Files are read incrementally; there is no day to re-read from the source.
             SourceConfig::Events(_) => false,
         }
@@ -167,6 +181,7 @@ impl SourceConfig {
             SourceConfig::Arcgis(_) => 1,
             SourceConfig::Indico(_) => 2,
             SourceConfig::Events(_) => 2,
+            SourceConfig::Postgres(_) => 2,
         }
     }
 
@@ -187,6 +202,7 @@ impl SourceConfig {
                 .await?
                 .map(|b| Backfill::Indico(Box::new(b))),
             SourceConfig::Events(_) => None,
+            SourceConfig::Postgres(s) => Some(Backfill::Postgres(pg::backfill::PgBackfill::new(s))),
         })
     }
 
@@ -198,6 +214,8 @@ impl SourceConfig {
             // Every Indico dataset is re-read by day.
             SourceConfig::Indico(_) => Vec::new(),
             SourceConfig::Events(_) => Vec::new(),
+            // auth_events, auth_rejected and sessions are derived again after the days.
+            SourceConfig::Postgres(_) => Vec::new(),
         }
     }
 
@@ -211,6 +229,10 @@ impl SourceConfig {
         match self {
             SourceConfig::Tableau(s) => {
                 tableau::backfill::rebuild_backfilled(s, ctx, range, datasets)
+            }
+            SourceConfig::Postgres(s) => {
+                pg::backfill::finish_backfill(s, ctx, range, datasets)?;
+                Ok(None)
             }
             SourceConfig::Arcgis(_) | SourceConfig::Indico(_) | SourceConfig::Events(_) => Ok(None),
         }
@@ -228,6 +250,7 @@ impl SourceConfig {
             SourceConfig::Arcgis(s) => arcgis::backfill::plan_days(s, ctx, days, plans).await,
             SourceConfig::Indico(s) => indico::backfill::plan_days(s, ctx, days, plans),
             SourceConfig::Events(_) => Ok(()),
+            SourceConfig::Postgres(s) => pg::backfill::plan_days(s, ctx, days, plans).await,
         }
     }
 
@@ -242,6 +265,7 @@ impl SourceConfig {
             SourceConfig::Arcgis(s) => arcgis::status::status(s, ctx, now_us).await,
             SourceConfig::Indico(s) => indico::status::status(s, ctx, now_us),
             SourceConfig::Events(s) => events::status::status(s, ctx, now_us),
+            SourceConfig::Postgres(s) => pg::status::status(s, ctx, now_us).await,
         }
     }
 
@@ -253,6 +277,7 @@ impl SourceConfig {
             SourceConfig::Arcgis(s) => Ok(arcgis::check_connect(s, quiet).await),
             SourceConfig::Indico(s) => Ok(indico::check_connect(s, quiet).await),
             SourceConfig::Events(s) => Ok(events::check_files(s, quiet)),
+            SourceConfig::Postgres(s) => pg::check::check_connect(s, quiet).await,
         }
     }
 }
@@ -263,6 +288,7 @@ pub enum Backfill<'a> {
     Arcgis(arcgis::backfill::HistoryBackfill<'a>),
     /// Boxed: it holds the connected reader (HTTP client, token).
     Indico(Box<indico::backfill::IndicoBackfill<'a>>),
+    Postgres(pg::backfill::PgBackfill<'a>),
 }
 
 impl Backfill<'_> {
@@ -278,6 +304,7 @@ impl Backfill<'_> {
             Backfill::Tableau(b) => b.day(ctx, day).await,
             Backfill::Arcgis(b) => b.day(ctx, day).await.map(|d| vec![d]),
             Backfill::Indico(b) => b.day(ctx, day).await,
+            Backfill::Postgres(b) => b.day(ctx, day).await,
         }
     }
 }

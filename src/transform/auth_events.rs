@@ -42,12 +42,20 @@ pub static AUTH_EVENTS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     ]))
 });
 
+/// Source values that mean each event type unless a source maps its own (the `events`
+/// and `postgres` kinds): Windows event ids next to the usual words. Compared after
+/// trimming, ignoring ASCII case.
+pub const DEFAULT_LOGIN_VALUES: &[&str] = &["login", "logon", "4624"];
+pub const DEFAULT_LOGOUT_VALUES: &[&str] = &["logout", "logoff", "4634", "4647"];
+pub const DEFAULT_FAILED_LOGIN_VALUES: &[&str] = &["failed_login", "failedlogin", "4625"];
+
 /// Type names in `historical_event_types` (Tableau's own spelling).
 pub const TABLEAU_LOGIN_TYPE: &str = "Login";
 pub const TABLEAU_LOGOUT_TYPE: &str = "Logout";
 
+/// Builds `auth_events` batches row by row (every source's mapping ends here).
 #[derive(Default)]
-struct AuthColumns {
+pub struct AuthColumns {
     at: TimestampMicrosecondBuilder,
     kind: StringBuilder,
     machine: StringBuilder,
@@ -59,7 +67,7 @@ struct AuthColumns {
 
 impl AuthColumns {
     #[allow(clippy::too_many_arguments)]
-    fn push(
+    pub fn push(
         &mut self,
         at: i64,
         kind: &str,
@@ -78,7 +86,7 @@ impl AuthColumns {
         self.site.append_option(site);
     }
 
-    fn finish(mut self) -> RecordBatch {
+    pub fn finish(mut self) -> RecordBatch {
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.at.finish().with_timezone("UTC")),
             Arc::new(self.kind.finish()),

@@ -28,6 +28,11 @@ fn demo_twice_adds_no_rows_and_every_reader_opens_the_lake() {
     );
     let rows = total_rows(&out);
     assert!(rows > 5000, "{rows}");
+    // The application audit table of the `postgres` source, and its sessions.
+    for dataset in ["login_audit", "auth_events", "auth_rejected", "sessions"] {
+        let dir = out.join("app_demo").join(dataset);
+        assert!(total_rows(&dir) > 0, "app_demo/{dataset} is empty");
+    }
 
     assert_success(&usagelake(&args, &[], &[]));
     assert_eq!(total_rows(&out), rows, "a second demo added rows");

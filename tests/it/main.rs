@@ -14,6 +14,7 @@ mod indico;
 mod jobs;
 mod ops;
 mod pgcluster;
+mod postgres;
 mod report_page;
 mod reports;
 mod restart;

@@ -34,6 +34,7 @@ async fn an_idle_snapshot_is_ended_by_the_server_and_releases_its_locks() {
     // Reading the table takes the share lock a COPY holds until the transaction ends.
     let spec = TableSpec {
         dataset: "http_requests".into(),
+        schema: "public".into(),
         table: "http_requests".into(),
         columns: vec![ColumnSpec {
             name: "id".into(),

@@ -83,6 +83,7 @@ fn spec() -> TableSpec {
     });
     TableSpec {
         dataset: "every_type".into(),
+        schema: "public".into(),
         table: TABLE.into(),
         columns,
         kind: TableKind::Event {

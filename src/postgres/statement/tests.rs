@@ -37,6 +37,7 @@ fn table(time_type: PgType, row_filter: Option<&str>) -> ResolvedTable {
     ResolvedTable {
         spec: TableSpec {
             dataset: "jobs".into(),
+            schema: "public".into(),
             table: "background_jobs".into(),
             columns,
             kind: TableKind::Event {
@@ -168,4 +169,30 @@ fn key_and_time_range_and_time_probe() {
 #[test]
 fn identifiers_with_quotes_are_escaped() {
     assert_eq!(quote_ident(r#"a"b"#), r#""a""b""#);
+}
+
+#[test]
+fn time_predicates_use_the_column_type_and_may_keep_nulls() {
+    let day = 86_400_000_000;
+    assert_eq!(
+        time_predicate("at", true, Some(day), Some(2 * day), false).unwrap(),
+        r#""at" >= '1970-01-02 00:00:00.000000+00'::timestamptz AND "at" < '1970-01-03 00:00:00.000000+00'::timestamptz"#
+    );
+    assert_eq!(
+        time_predicate("at", false, Some(0), None, true).unwrap(),
+        r#"("at" >= '1970-01-01 00:00:00.000000'::timestamp) OR "at" IS NULL"#
+    );
+    assert_eq!(
+        time_predicate("a\"t", false, None, None, true).unwrap(),
+        r#"(true) OR "a""t" IS NULL"#
+    );
+    assert_eq!(
+        time_predicate("at", true, Some(i64::MAX), None, false),
+        None
+    );
+    // A log (no integer key) refuses key ranges; its rows are chosen by row filters.
+    let mut t = table(PgType::Timestamp, None);
+    t.spec.kind = TableKind::Log;
+    assert!(copy_sql(&t, &RowRange::KeyAbove(1)).is_err());
+    assert!(copy_sql(&t, &RowRange::All).is_ok());
 }

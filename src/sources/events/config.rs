@@ -13,9 +13,9 @@ use crate::sources::SourceConfig;
 use crate::transform::sessions::{LoginPolicy, SessionRules};
 
 pub const DEFAULT_MAX_SESSION_HOURS: u32 = 24;
-pub const DEFAULT_LOGIN_VALUES: &[&str] = &["login", "logon", "4624"];
-pub const DEFAULT_LOGOUT_VALUES: &[&str] = &["logout", "logoff", "4634", "4647"];
-pub const DEFAULT_FAILED_LOGIN_VALUES: &[&str] = &["failed_login", "failedlogin", "4625"];
+pub use crate::transform::auth_events::{
+    DEFAULT_FAILED_LOGIN_VALUES, DEFAULT_LOGIN_VALUES, DEFAULT_LOGOUT_VALUES,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileFormat {

@@ -4,6 +4,8 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Int64Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch};
 
+use crate::load::state::DatasetState;
+
 /// Per-batch extremes of the rows read (not only the rows written: a row already in the
 /// lake still proves its key range was seen).
 #[derive(Debug, Default)]
@@ -60,6 +62,37 @@ impl EventStats {
     }
 }
 
+/// The state after a run of an event table read by key that saw `stats` (rows read,
+/// published before this state is saved): the watermark is the highest key seen, the
+/// next run re-reads from the lookback key (and from below any row not final yet,
+/// `min_pending`), and the row at the watermark keeps its time for `key_restart`.
+pub fn next_key_state(
+    previous: &DatasetState,
+    stats: &EventStats,
+    lookback: std::time::Duration,
+    min_pending: Option<i64>,
+    rows_written: u64,
+    run_id: &str,
+) -> DatasetState {
+    let lookback_us = i64::try_from(lookback.as_micros()).unwrap_or(i64::MAX);
+    let mut next = previous.clone();
+    next.watermark_key = previous.watermark_key.max(stats.max_key);
+    if stats.max_key.is_some() && stats.max_key >= previous.watermark_key {
+        next.watermark_time_us = stats.time_at_max_key_us;
+    }
+    next.max_event_time_us = previous.max_event_time_us.max(stats.max_time_us);
+    let lookback = stats.lookback_key(lookback_us).or(previous.lookback_key);
+    // Unfinished rows (running jobs) are excluded now and must be read once they end.
+    next.lookback_key = match (lookback, min_pending.map(|k| k - 1)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    next.rows_total = Some(previous.rows_total.unwrap_or(0) + rows_written);
+    next.updated_at = chrono::Utc::now().to_rfc3339();
+    next.run_id = run_id.to_string();
+    next
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +133,40 @@ mod tests {
         assert_eq!(stats.lookback_key(hour), Some(3));
         // Zero lookback still re-reads the newest batch.
         assert_eq!(stats.lookback_key(0), Some(6));
+    }
+
+    #[test]
+    fn next_state_keeps_the_highest_key_and_rereads_from_pending_rows() {
+        let hour = 3_600_000_000;
+        let mut stats = EventStats::default();
+        stats.observe(&batch(&[4, 5, 6], &[hour, 2 * hour, 3 * hour]), 0, 1);
+        let previous = DatasetState {
+            watermark_key: Some(10),
+            lookback_key: Some(8),
+            ..Default::default()
+        };
+        let lookback = std::time::Duration::from_secs(3600);
+        let next = next_key_state(&previous, &stats, lookback, None, 2, "r1");
+        assert_eq!(
+            next.watermark_key,
+            Some(10),
+            "a lower re-read never lowers it"
+        );
+        assert_eq!(
+            next.watermark_time_us, None,
+            "the row at the watermark was not read"
+        );
+        assert_eq!(next.lookback_key, Some(3));
+        assert_eq!(next.rows_total, Some(2));
+        let next = next_key_state(&DatasetState::default(), &stats, lookback, Some(2), 3, "r2");
+        assert_eq!(next.watermark_key, Some(6));
+        assert_eq!(next.watermark_time_us, Some(3 * hour));
+        assert_eq!(
+            next.lookback_key,
+            Some(1),
+            "re-read from below the pending row"
+        );
+        assert_eq!(next.max_event_time_us, Some(3 * hour));
     }
 
     #[test]

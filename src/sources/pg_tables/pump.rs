@@ -37,6 +37,18 @@ enum Message {
 pub async fn pump(
     ctx: PumpContext<'_>,
     writer: DatasetWriter,
+    observe: impl FnMut(&RecordBatch),
+) -> Result<WriteSummary, RunError> {
+    pump_mapped(ctx, writer, Ok, observe).await
+}
+
+/// [`pump`] with a per-batch rewrite before `observe` and the writer (the `postgres`
+/// kind turns naive local timestamps into UTC instants there). A rewrite error aborts
+/// the dataset like an extract error: nothing is published.
+pub async fn pump_mapped(
+    ctx: PumpContext<'_>,
+    writer: DatasetWriter,
+    mut map: impl FnMut(RecordBatch) -> Result<RecordBatch, crate::postgres::ExtractError>,
     mut observe: impl FnMut(&RecordBatch),
 ) -> Result<WriteSummary, RunError> {
     let dataset = ctx.table.spec.dataset.clone();
@@ -58,7 +70,7 @@ pub async fn pump(
     pin_mut!(stream);
     let mut extract_error = None;
     while let Some(item) = stream.next().await {
-        match item {
+        match item.and_then(&mut map) {
             Ok(batch) => {
                 observe(&batch);
                 ctx.progress.add_rows(batch.num_rows() as u64);

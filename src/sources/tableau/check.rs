@@ -19,7 +19,7 @@ pub(crate) async fn check_connect(source: &TableauSource, quiet: bool) -> Result
                 // Reading the key bounds proves the table is readable, cheaply (index).
                 let readable = match &table.spec.kind {
                     TableKind::Event { .. } => session.key_bounds(&table).await.map(|_| ()),
-                    TableKind::Snapshot => Ok(()),
+                    TableKind::Snapshot | TableKind::Log => Ok(()),
                 };
                 match readable {
                     Ok(()) => format!(

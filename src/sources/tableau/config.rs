@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::config::parse::{Problems, Table};
+use crate::config::pg_connection::{self, ConnectionHints};
 use crate::config::{ForbiddenKey, SecretRef, SourceKind, SslMode};
 use crate::sources::tableau::tables::DATASETS;
 use crate::sources::SourceConfig;
@@ -16,20 +17,18 @@ pub const DEFAULT_TABLEAU_PORT: u16 = 8060;
 pub const DEFAULT_TABLEAU_DATABASE: &str = "workgroup";
 /// The account Tableau recommends for reading the repository tables.
 pub const DEFAULT_TABLEAU_USER: &str = "readonly";
-pub const DEFAULT_SSLMODE: SslMode = SslMode::Prefer;
+pub use crate::config::pg_connection::{
+    DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS, DEFAULT_SSLMODE,
+    DEFAULT_STATEMENT_TIMEOUT_SECONDS, MAX_CONNECT_TIMEOUT_SECONDS,
+};
 pub const DEFAULT_BATCH_ROWS: usize = 65_536;
 pub const MAX_BATCH_ROWS: usize = 1_000_000;
 pub const DEFAULT_LOOKBACK_MINUTES: u64 = 60;
-pub const DEFAULT_CONNECT_TIMEOUT_SECONDS: u64 = 10;
-pub const MAX_CONNECT_TIMEOUT_SECONDS: u64 = 600;
-/// A first run's COPY of a big http_requests (tens of millions of rows) takes minutes;
-/// an hour leaves room for slow servers while bounding a stuck one.
-pub const DEFAULT_STATEMENT_TIMEOUT_SECONDS: u64 = 3600;
-/// Between statements the client only writes the lake; ten idle minutes means the lake's
-/// file system is stuck, and the locks must go back to Tableau.
-pub const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: u64 = 600;
-/// PostgreSQL takes these settings in ms as a 32-bit int.
-const MAX_SESSION_TIMEOUT_SECONDS: i64 = i32::MAX as i64 / 1000;
+const HINTS: ConnectionHints = ConnectionHints {
+    password_env: "TABLEAU_REPO_PASSWORD",
+    root_cert_file: "root_cert_file = \"certs/tableau-repository.crt\" (Tableau: the repository's \
+                     server.crt after `tsm security repository-ssl enable`)",
+};
 
 /// `[[sources]] kind = "tableau"`: the Tableau Server repository ("workgroup" database).
 #[derive(Debug, Clone)]
@@ -112,51 +111,17 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
     let port = t.integer(p, "port", 1..=i64::from(u16::MAX));
     let database = t.string(p, "database").unwrap_or(DEFAULT_TABLEAU_DATABASE);
     let user = t.string(p, "user").unwrap_or(DEFAULT_TABLEAU_USER);
-    let password = password(p, t, base_dir);
-    let sslmode = t.choice(
-        p,
-        "sslmode",
-        &[
-            ("disable", SslMode::Disable),
-            ("prefer", SslMode::Prefer),
-            ("require", SslMode::Require),
-            ("verify-ca", SslMode::VerifyCa),
-            ("verify-full", SslMode::VerifyFull),
-        ],
+    let (password, (sslmode, root_cert_file)) = (
+        pg_connection::password(p, t, base_dir, &HINTS),
+        pg_connection::tls(p, t, base_dir, &HINTS),
     );
-    let root_cert_file = t.string(p, "root_cert_file").map(|f| base_dir.join(f));
-    if matches!(sslmode, Some(SslMode::VerifyCa | SslMode::VerifyFull)) && root_cert_file.is_none()
-    {
-        let span = t.span("sslmode");
-        let message = "verify-ca and verify-full need root_cert_file, the certificate to trust";
-        let hint = Some(
-            "root_cert_file = \"certs/tableau-repository.crt\" (Tableau: the repository's \
-             server.crt after `tsm security repository-ssl enable`)"
-                .to_owned(),
-        );
-        p.report(span.as_ref(), t.key("sslmode"), message, hint);
-    }
     let datasets = datasets(p, t);
     let batch_rows = t.integer(p, "batch_rows", 1..=MAX_BATCH_ROWS as i64);
     let lookback_minutes = t.integer(p, "lookback_minutes", 0..=i64::MAX);
     let include_incomplete_jobs = t.boolean(p, "include_incomplete_jobs");
     let enrich = t.boolean(p, "enrich");
-    let connect_timeout = t.integer(
-        p,
-        "connect_timeout_seconds",
-        1..=MAX_CONNECT_TIMEOUT_SECONDS as i64,
-    );
-
-    let statement_timeout = t.integer(
-        p,
-        "statement_timeout_seconds",
-        1..=MAX_SESSION_TIMEOUT_SECONDS,
-    );
-    let idle_timeout = t.integer(
-        p,
-        "idle_in_transaction_timeout_seconds",
-        1..=MAX_SESSION_TIMEOUT_SECONDS,
-    );
+    let (connect_timeout, statement_timeout, idle_in_transaction_timeout) =
+        pg_connection::timeouts(p, t);
 
     // Every integer below was range-checked above, so the casts cannot truncate.
     Some(SourceConfig::Tableau(Box::new(TableauSource {
@@ -177,44 +142,10 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
         ),
         include_incomplete_jobs: include_incomplete_jobs.unwrap_or(false),
         enrich: enrich.unwrap_or(true),
-        connect_timeout: Duration::from_secs(
-            connect_timeout.map_or(DEFAULT_CONNECT_TIMEOUT_SECONDS, |s| s as u64),
-        ),
-        statement_timeout: Duration::from_secs(
-            statement_timeout.map_or(DEFAULT_STATEMENT_TIMEOUT_SECONDS, |s| s as u64),
-        ),
-        idle_in_transaction_timeout: Duration::from_secs(
-            idle_timeout.map_or(DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS, |s| s as u64),
-        ),
+        connect_timeout,
+        statement_timeout,
+        idle_in_transaction_timeout,
     })))
-}
-
-fn password(p: &mut Problems, t: &Table, base_dir: &Path) -> Option<SecretRef> {
-    let env = t.string(p, "password_env");
-    let file = t.string(p, "password_file");
-    if t.value("password_env").is_some() && t.value("password_file").is_some() {
-        let span = t.span("password_file");
-        let message = "set either password_env or password_file, not both";
-        p.report(span.as_ref(), t.key("password_file"), message, None);
-        return None;
-    }
-    if let Some(var) = env {
-        // A value that cannot be a variable name is most likely the password itself,
-        // pasted into the wrong key: say so without repeating it.
-        let is_var_name = var
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit()));
-        if !is_var_name {
-            let span = t.span("password_env");
-            let message = "must be the name of an environment variable (letters, digits, _), not the password itself";
-            let hint = Some("password_env = \"TABLEAU_REPO_PASSWORD\"".to_owned());
-            p.report(span.as_ref(), t.key("password_env"), message, hint);
-            return None;
-        }
-        return Some(SecretRef::Env(var.to_owned()));
-    }
-    file.map(|file| SecretRef::File(base_dir.join(file)))
 }
 
 fn datasets(p: &mut Problems, t: &Table) -> Option<Vec<String>> {

@@ -12,7 +12,7 @@ use crate::load::state::{DatasetState, StateStore};
 use crate::load::{DatasetWriter, Partitioning, WriterOptions};
 use crate::postgres::{PgSession, ResolvedTable, RowRange, TableKind};
 use crate::sources::pg_tables::coverage;
-use crate::sources::pg_tables::event_stats::EventStats;
+use crate::sources::pg_tables::event_stats::{next_key_state, EventStats};
 use crate::sources::pg_tables::pump::{pump, PumpContext};
 use crate::sources::tableau::enrich::{RebuildRequest, TransformSummary};
 use crate::sources::{DatasetSummary, RunContext, RunError, SourceSummary};
@@ -323,19 +323,14 @@ impl DatasetRun<'_> {
         if stats.rows == 0 && min_pending.is_none() {
             return Ok((summary, None));
         }
-        let lookback_us = i64::try_from(self.source.lookback.as_micros()).unwrap_or(i64::MAX);
-        let mut next = previous.clone();
-        next.watermark_key = max_opt(previous.watermark_key, stats.max_key);
-        if stats.max_key.is_some() && stats.max_key >= previous.watermark_key {
-            next.watermark_time_us = stats.time_at_max_key_us;
-        }
-        next.max_event_time_us = max_opt(previous.max_event_time_us, stats.max_time_us);
-        let lookback = stats.lookback_key(lookback_us).or(previous.lookback_key);
-        // Unfinished rows (running jobs) are excluded now and must be read once they end.
-        next.lookback_key = min_opt(lookback, min_pending.map(|k| k - 1));
-        next.rows_total = Some(previous.rows_total.unwrap_or(0) + written.rows_written);
-        next.updated_at = Utc::now().to_rfc3339();
-        next.run_id = self.ctx.run_id.to_string();
+        let next = next_key_state(
+            previous,
+            &stats,
+            self.source.lookback,
+            min_pending,
+            written.rows_written,
+            self.ctx.run_id,
+        );
         summary.watermark_after = next.watermark_key;
         Ok((summary, Some(next)))
     }
@@ -379,31 +374,6 @@ impl DatasetRun<'_> {
 pub(crate) fn replace_while_null(table: &ResolvedTable) -> Option<String> {
     match &table.spec.kind {
         TableKind::Event { pending_column, .. } => pending_column.clone(),
-        TableKind::Snapshot => None,
-    }
-}
-
-fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    a.max(b)
-}
-
-fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn min_and_max_of_options_ignore_missing_sides() {
-        assert_eq!(max_opt(None, Some(3)), Some(3));
-        assert_eq!(max_opt(Some(5), Some(3)), Some(5));
-        assert_eq!(min_opt(None, Some(3)), Some(3));
-        assert_eq!(min_opt(Some(5), Some(3)), Some(3));
-        assert_eq!(min_opt(None, None), None);
+        TableKind::Snapshot | TableKind::Log => None,
     }
 }

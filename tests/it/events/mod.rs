@@ -104,58 +104,7 @@ paths = ["logs/{pattern}"]
 
     /// The sessions as comparable tuples, sorted.
     pub fn sessions(&self) -> Vec<SessionTuple> {
-        let mut out = Vec::new();
-        for (partition, batch) in self.rows("sessions") {
-            let s = |name: &str| {
-                batch
-                    .column_by_name(name)
-                    .unwrap()
-                    .as_string::<i32>()
-                    .clone()
-            };
-            let t = |name: &str| {
-                batch
-                    .column_by_name(name)
-                    .unwrap()
-                    .as_primitive::<TimestampMicrosecondType>()
-                    .clone()
-            };
-            let b = |name: &str| batch.column_by_name(name).unwrap().as_boolean().clone();
-            let (machine, user, reason) = (s("machine"), s("user"), s("end_reason"));
-            let (login, logout) = (t("login_at"), t("logout_at"));
-            let absorbed = batch
-                .column_by_name("absorbed_logins")
-                .unwrap()
-                .as_primitive::<Int32Type>()
-                .clone();
-            let (orphan, double, zero) = (b("orphan"), b("double_login"), b("zero_length"));
-            for row in 0..batch.num_rows() {
-                let time = |a: &arrow_array::TimestampMicrosecondArray| {
-                    a.is_valid(row).then(|| utc(a.value(row)))
-                };
-                let mut flags = Vec::new();
-                for (name, array) in [("orphan", &orphan), ("double", &double), ("zero", &zero)] {
-                    if array.value(row) {
-                        flags.push(name);
-                    }
-                }
-                out.push(SessionTuple {
-                    partition: partition.clone(),
-                    machine: machine.value(row).to_string(),
-                    user: user.value(row).to_string(),
-                    login: time(&login),
-                    logout: time(&logout),
-                    reason: reason.value(row).to_string(),
-                    absorbed: absorbed.value(row),
-                    flags: flags.join(","),
-                });
-            }
-        }
-        out.sort_by(|a, b| {
-            (&a.machine, &a.user, &a.login, &a.logout)
-                .cmp(&(&b.machine, &b.user, &b.login, &b.logout))
-        });
-        out
+        read_sessions(&self.dataset("sessions"))
     }
 
     /// (file name, line, reason) of every rejected row, sorted.
@@ -189,6 +138,67 @@ paths = ["logs/{pattern}"]
         }
         counts
     }
+}
+
+/// A `sessions` dataset folder as comparable tuples, sorted (any source kind).
+pub fn read_sessions(dir: &Path) -> Vec<SessionTuple> {
+    let mut out = Vec::new();
+    let rows = parquet_files(dir).into_iter().flat_map(|file| {
+        let partition = partition_of(&file);
+        read_batches(&file)
+            .into_iter()
+            .map(move |b| (partition.clone(), b))
+    });
+    for (partition, batch) in rows {
+        let s = |name: &str| {
+            batch
+                .column_by_name(name)
+                .unwrap()
+                .as_string::<i32>()
+                .clone()
+        };
+        let t = |name: &str| {
+            batch
+                .column_by_name(name)
+                .unwrap()
+                .as_primitive::<TimestampMicrosecondType>()
+                .clone()
+        };
+        let b = |name: &str| batch.column_by_name(name).unwrap().as_boolean().clone();
+        let (machine, user, reason) = (s("machine"), s("user"), s("end_reason"));
+        let (login, logout) = (t("login_at"), t("logout_at"));
+        let absorbed = batch
+            .column_by_name("absorbed_logins")
+            .unwrap()
+            .as_primitive::<Int32Type>()
+            .clone();
+        let (orphan, double, zero) = (b("orphan"), b("double_login"), b("zero_length"));
+        for row in 0..batch.num_rows() {
+            let time = |a: &arrow_array::TimestampMicrosecondArray| {
+                a.is_valid(row).then(|| utc(a.value(row)))
+            };
+            let mut flags = Vec::new();
+            for (name, array) in [("orphan", &orphan), ("double", &double), ("zero", &zero)] {
+                if array.value(row) {
+                    flags.push(name);
+                }
+            }
+            out.push(SessionTuple {
+                partition: partition.clone(),
+                machine: machine.value(row).to_string(),
+                user: user.value(row).to_string(),
+                login: time(&login),
+                logout: time(&logout),
+                reason: reason.value(row).to_string(),
+                absorbed: absorbed.value(row),
+                flags: flags.join(","),
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (&a.machine, &a.user, &a.login, &a.logout).cmp(&(&b.machine, &b.user, &b.login, &b.logout))
+    });
+    out
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

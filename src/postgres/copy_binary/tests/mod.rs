@@ -69,6 +69,7 @@ pub(crate) fn resolved(cols: &[(&str, PgType, Option<PgType>)]) -> ResolvedTable
     ResolvedTable {
         spec: TableSpec {
             dataset: "t".into(),
+            schema: "public".into(),
             table: "t".into(),
             columns,
             kind: TableKind::Snapshot,

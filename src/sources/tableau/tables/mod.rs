@@ -67,6 +67,7 @@ pub(super) fn event(
 ) -> TableSpec {
     TableSpec {
         dataset: dataset.to_string(),
+        schema: "public".into(),
         table: dataset.to_string(),
         columns: columns(cols),
         kind: TableKind::Event {
@@ -83,6 +84,7 @@ pub(super) fn event(
 pub(super) fn snapshot(dataset: &str, cols: Cols, is_optional: bool) -> TableSpec {
     TableSpec {
         dataset: dataset.to_string(),
+        schema: "public".into(),
         table: dataset.to_string(),
         columns: columns(cols),
         kind: TableKind::Snapshot,

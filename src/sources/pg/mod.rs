@@ -1,0 +1,94 @@
+//! `kind = "postgres"`: any PostgreSQL table or view (an application's audit table, a
+//! login log) archived incrementally into partitioned Parquet, through the same
+//! COPY-binary extractor (`crate::postgres`) and lake writer as the BI repository.
+//!
+//! - `config`: the section, its `[[sources.tables]]` and their optional `auth` mapping;
+//! - `relation`: a configured table matched against the catalog (its spec, how it is
+//!   read, naive local times → UTC);
+//! - `run`: one incremental run (by integer key like Tableau's logs, or by a timestamp
+//!   watermark with a lookback), then `auth` rebuilds `auth_events`, `auth_rejected` and
+//!   `sessions` for the days written;
+//! - `backfill`: re-reading a local day by the partition column; `status`, `check`.
+//!
+//! The folder is `pg` so it does not shadow the shared `crate::postgres` module.
+
+pub mod auth;
+pub mod backfill;
+pub(crate) mod check;
+pub mod config;
+pub mod relation;
+pub mod run;
+pub mod status;
+
+pub use config::PostgresSource;
+
+use crate::postgres::{ConnectOptions, PgSession};
+use crate::sources::RunError;
+
+/// What people read in errors of this kind (`RunError::Api`).
+pub(crate) const API: &str = "PostgreSQL";
+
+pub fn connect_options(source: &PostgresSource) -> Result<ConnectOptions, RunError> {
+    let password = match &source.password {
+        Some(secret_ref) => Some(secret_ref.resolve().map_err(|e| RunError::Secret {
+            source_name: source.name.clone(),
+            source: e,
+        })?),
+        None => None,
+    };
+    Ok(ConnectOptions {
+        host: source.host.clone(),
+        port: source.port,
+        database: source.database.clone(),
+        user: source.user.clone(),
+        password,
+        sslmode: source.sslmode,
+        root_cert_file: source.root_cert_file.clone(),
+        connect_timeout: source.connect_timeout,
+        statement_timeout: source.statement_timeout,
+        idle_in_transaction_timeout: source.idle_in_transaction_timeout,
+        application_name: "usagelake".to_string(),
+    })
+}
+
+/// Connects and opens a snapshot transaction (one per table and run, so a table that
+/// fails cannot abort the others' transaction).
+pub(crate) async fn open_session(source: &PostgresSource) -> Result<PgSession, RunError> {
+    let session_error = |what| {
+        let name = source.name.clone();
+        move |e| RunError::Session {
+            source_name: name,
+            what,
+            source: Box::new(e),
+        }
+    };
+    let mut session = PgSession::connect(&connect_options(source)?)
+        .await
+        .map_err(session_error("connecting"))?;
+    session
+        .begin_snapshot()
+        .await
+        .map_err(session_error("opening the snapshot transaction"))?;
+    Ok(session)
+}
+
+/// The error of a configured table the catalog does not match.
+pub(crate) fn relation_error(
+    source: &PostgresSource,
+    dataset: &str,
+    error: relation::RelationError,
+) -> RunError {
+    match error {
+        relation::RelationError::Catalog(e) => RunError::Extract {
+            source_name: source.name.clone(),
+            dataset: dataset.to_string(),
+            source: Box::new(e),
+        },
+        other => RunError::Api {
+            source_name: source.name.clone(),
+            dataset: dataset.to_string(),
+            api: API,
+            source: Box::new(other),
+        },
+    }
+}

@@ -1,0 +1,572 @@
+//! An incremental run of a `postgres` source: each selected table in its own snapshot
+//! transaction, read above its watermark, merged by key into its days; then the auth
+//! table's days are turned into `auth_events` and `sessions`.
+//!
+//! Two ways to find new rows:
+//! - an integer `incremental_by` (ids from a sequence): `id > lookback key`, exactly as
+//!   the BI repository's logs, with purge-gap and id-restart checks (`pg_tables`);
+//! - a timestamp `incremental_by`: `col >= newest - lookback OR col IS NULL`. The
+//!   lookback re-reads rows committed late with older timestamps; NULLs are read every
+//!   run (they can never pass a watermark) and merged away by key.
+//!
+//! Rows whose `partition_by` is NULL go to `event_date=1970-01-01` (the lake's NULL
+//! partition) and are counted in the dataset's warnings; nothing is dropped.
+
+use std::time::Instant;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::TimestampMicrosecondType;
+use arrow_array::{Array, RecordBatch};
+
+use super::config::PgTable;
+use super::relation::{localize, utc_to_naive, Archive, Watermark};
+use super::{open_session, relation, relation_error, PostgresSource};
+use crate::load::state::{DatasetState, StateStore};
+use crate::load::{DatasetWriter, Partitioning, WriterOptions};
+use crate::postgres::{time_predicate, PgSession, RowRange};
+use crate::sources::pg_tables::coverage;
+use crate::sources::pg_tables::event_stats::{next_key_state, EventStats};
+use crate::sources::pg_tables::pump::{pump_mapped, PumpContext};
+use crate::sources::status::error_chain;
+use crate::sources::{DatasetSummary, RunContext, RunError, SourceSummary};
+
+pub(crate) async fn run(
+    source: &PostgresSource,
+    ctx: &RunContext<'_>,
+) -> Result<SourceSummary, RunError> {
+    let store = StateStore::new(ctx.source.layout);
+    let state_error = |e| RunError::State {
+        source_name: source.name.clone(),
+        source: e,
+    };
+    let mut state = store.load(&source.name).map_err(state_error)?;
+    let requested = ctx.source.requested;
+    let is_selected = |d: &str| requested.is_empty() || requested.iter().any(|r| r == d);
+    let mut datasets = Vec::new();
+    // Partitions the auth table's run wrote (None: it did not run).
+    let mut auth_written: Option<Vec<String>> = None;
+    for table in source.tables.iter().filter(|t| is_selected(&t.dataset)) {
+        let started = Instant::now();
+        let mut previous = state
+            .datasets
+            .get(&table.dataset)
+            .cloned()
+            .unwrap_or_default();
+        if ctx.new_key_generation.contains(&table.dataset) {
+            // Everything the source holds is read again into the next generation; rows
+            // already archived (same key and time) are dropped by the writer.
+            previous = DatasetState {
+                key_generation: previous.key_generation + 1,
+                ..Default::default()
+            };
+        }
+        let mut summary = match run_table(source, ctx, table, &previous).await {
+            Ok((summary, next)) => {
+                if let Some(next) = next {
+                    state.datasets.insert(table.dataset.clone(), next);
+                    store.save(&source.name, &state).map_err(state_error)?;
+                }
+                summary
+            }
+            Err(error) => {
+                let error = error_chain(&error);
+                tracing::error!(source = %source.name, dataset = %table.dataset, %error, "dataset failed; going on with the others");
+                DatasetSummary {
+                    name: table.dataset.clone(),
+                    error: Some(error),
+                    ..Default::default()
+                }
+            }
+        };
+        summary.seconds = started.elapsed().as_secs_f64();
+        if table.auth.is_some() {
+            auth_written = Some(summary.partitions.keys().cloned().collect());
+        }
+        datasets.push(summary);
+    }
+    if let (Some(table), Some(written)) = (source.auth_table(), auth_written) {
+        datasets.extend(super::auth::rebuild(source, table, ctx, &written)?);
+    }
+    Ok(SourceSummary {
+        name: source.name.clone(),
+        datasets,
+        transform: None,
+        error: None,
+    })
+}
+
+/// One table: its summary and, when rows were read, the state to save (after the data).
+async fn run_table(
+    source: &PostgresSource,
+    ctx: &RunContext<'_>,
+    table: &PgTable,
+    previous: &DatasetState,
+) -> Result<(DatasetSummary, Option<DatasetState>), RunError> {
+    let session = open_session(source).await?;
+    let archive = relation::resolve(&session, table, &source.user)
+        .await
+        .map_err(|e| relation_error(source, &table.dataset, e))?;
+    let read = TableRead {
+        source,
+        ctx,
+        session: &session,
+        archive: &archive,
+    };
+    let outcome = match &archive.watermark {
+        Watermark::Key => read.by_key(previous).await,
+        Watermark::Time { column, is_zoned } => read.by_time(previous, column, *is_zoned).await,
+    };
+    // Read only: a failed COMMIT after the data is in changes nothing that matters.
+    let _ = session.finish().await;
+    let (mut summary, next) = outcome?;
+    if !archive.skipped_secret.is_empty() {
+        summary.warnings.push(format!(
+            "credential columns left out: {}",
+            archive.skipped_secret.join(", ")
+        ));
+    }
+    Ok((summary, next))
+}
+
+/// The state with the watermark row's time in the partition column's own terms: the
+/// server reports a naive column's epoch as if it were UTC, the state holds the instant.
+pub(super) fn as_stored(previous: &DatasetState, archive: &Archive) -> DatasetState {
+    let zone = archive.config.timestamp_zone;
+    let mut stored = previous.clone();
+    if !archive.partition_is_zoned {
+        stored.watermark_time_us = previous
+            .watermark_time_us
+            .and_then(|t| utc_to_naive(t, zone));
+    }
+    stored
+}
+
+/// The key the next run of an id table re-reads above: the largest id seen whose time
+/// is older than the lookback window (newest time − lookback). Ids of rows still
+/// uncommitted now (a late transaction) lie above it, whatever ids the window holds.
+///
+/// Tableau's logs use `EventStats::lookback_key` (the smallest id seen in the window),
+/// which assumes the window's ids are contiguous; an application table read through a
+/// view, or filtered, has gaps there, and a late row in such a gap would be missed.
+/// Memory: the (time, id) pairs of the rows inside the window.
+#[derive(Debug)]
+pub(super) struct LateRowWindow {
+    lookback_us: i64,
+    newest: Option<i64>,
+    /// Largest id whose time is before the current window.
+    below: Option<i64>,
+    /// (time, id) of rows inside the current window, moved to `below` as it advances.
+    inside: Vec<(i64, i64)>,
+}
+
+impl LateRowWindow {
+    pub fn new(lookback: std::time::Duration) -> Self {
+        LateRowWindow {
+            lookback_us: i64::try_from(lookback.as_micros()).unwrap_or(i64::MAX),
+            newest: None,
+            below: None,
+            inside: Vec::new(),
+        }
+    }
+
+    pub fn observe(&mut self, batch: &RecordBatch, key_index: usize, time_index: usize) {
+        use arrow_array::types::Int64Type;
+        let keys = batch.column(key_index).as_primitive::<Int64Type>();
+        let times = batch
+            .column(time_index)
+            .as_primitive::<TimestampMicrosecondType>();
+        if let Some(max) = times.iter().flatten().max() {
+            if self.newest.is_none_or(|n| max > n) {
+                self.newest = Some(max);
+                let threshold = self.threshold();
+                let below = &mut self.below;
+                self.inside.retain(|&(time, key)| {
+                    let is_inside = time >= threshold;
+                    if !is_inside {
+                        *below = (*below).max(Some(key));
+                    }
+                    is_inside
+                });
+            }
+        }
+        let threshold = self.threshold();
+        for (key, time) in keys.iter().zip(times.iter()) {
+            // A NULL id fails the write; a NULL time says nothing about the window.
+            let (Some(key), Some(time)) = (key, time) else {
+                continue;
+            };
+            if time < threshold {
+                self.below = self.below.max(Some(key));
+            } else {
+                self.inside.push((time, key));
+            }
+        }
+    }
+
+    fn threshold(&self) -> i64 {
+        self.newest
+            .map_or(i64::MIN, |n| n.saturating_sub(self.lookback_us))
+    }
+
+    /// The next run's lookback key: the largest id before the window, else the
+    /// previous one, else everything (every row read so far lies inside the window).
+    pub fn lookback_key(&self, previous: Option<i64>) -> Option<i64> {
+        self.below.or(previous).or(Some(i64::MIN))
+    }
+}
+
+/// Counts rows whose partition column is NULL (they land in the NULL partition).
+#[derive(Default)]
+pub(super) struct NullTimes {
+    pub rows: u64,
+}
+
+impl NullTimes {
+    pub fn observe(&mut self, batch: &RecordBatch, index: usize) {
+        self.rows += batch.column(index).null_count() as u64;
+    }
+
+    pub fn warning(&self, column: &str) -> Option<String> {
+        (self.rows > 0).then(|| {
+            format!(
+                "{} row(s) read have NULL `{column}` (partition_by); they are kept in \
+                 event_date=1970-01-01",
+                self.rows
+            )
+        })
+    }
+}
+
+pub(super) fn writer_options(ctx: &RunContext<'_>, key_generation: u32) -> WriterOptions {
+    WriterOptions {
+        compression: ctx.source.output.compression,
+        row_group_rows: ctx.source.output.row_group_rows,
+        max_open_partitions: 4,
+        replace_while_null: None,
+        key_generation,
+        run_id: ctx.run_id.to_string(),
+    }
+}
+
+pub(super) fn open_writer(
+    source: &PostgresSource,
+    ctx: &RunContext<'_>,
+    archive: &Archive,
+    key_generation: u32,
+) -> Result<DatasetWriter, RunError> {
+    DatasetWriter::open(
+        ctx.source.layout,
+        &source.name,
+        &archive.config.dataset,
+        archive.table.schema.clone(),
+        Partitioning::EventDate {
+            time_column: archive.config.partition_by.clone(),
+            key_column: archive.config.key_column().to_string(),
+            tz: ctx.source.time_zone,
+        },
+        writer_options(ctx, key_generation),
+    )
+    .map_err(|e| RunError::Load {
+        source_name: source.name.clone(),
+        dataset: archive.config.dataset.clone(),
+        source: e,
+    })
+}
+
+/// `col >= from` (and `< to`) in the column's own terms: a naive column compares to local
+/// wall-clock times in the table's zone.
+pub(super) fn time_filter(
+    source_name: &str,
+    archive: &Archive,
+    column: &str,
+    is_zoned: bool,
+    from_us: Option<i64>,
+    to_us: Option<i64>,
+    or_null: bool,
+) -> Result<Option<String>, RunError> {
+    let zone = archive.config.timestamp_zone;
+    let local = |us: i64| {
+        if is_zoned {
+            Some(us)
+        } else {
+            utc_to_naive(us, zone)
+        }
+    };
+    let from = from_us.map(local);
+    let to = to_us.map(local);
+    let out_of_range = || RunError::Extract {
+        source_name: source_name.to_string(),
+        dataset: archive.config.dataset.clone(),
+        source: Box::new(crate::postgres::ExtractError::InvalidRange {
+            table: archive.relation(),
+            message: format!("time bounds {from_us:?}..{to_us:?} µs are out of range"),
+        }),
+    };
+    if from.is_none() && to.is_none() && !or_null {
+        return Ok(None);
+    }
+    let (from, to) = (
+        from.map(|v| v.ok_or_else(out_of_range)).transpose()?,
+        to.map(|v| v.ok_or_else(out_of_range)).transpose()?,
+    );
+    time_predicate(column, is_zoned, from, to, or_null)
+        .map(Some)
+        .ok_or_else(out_of_range)
+}
+
+/// The newest non-NULL value of a timestamp column in a batch.
+pub(super) fn max_time(batch: &RecordBatch, index: usize) -> Option<i64> {
+    batch
+        .column(index)
+        .as_primitive::<TimestampMicrosecondType>()
+        .iter()
+        .flatten()
+        .max()
+}
+
+struct TableRead<'a> {
+    source: &'a PostgresSource,
+    ctx: &'a RunContext<'a>,
+    session: &'a PgSession,
+    archive: &'a Archive,
+}
+
+impl TableRead<'_> {
+    fn extract_error(&self) -> impl Fn(crate::postgres::ExtractError) -> RunError + '_ {
+        |e| RunError::Extract {
+            source_name: self.source.name.clone(),
+            dataset: self.archive.config.dataset.clone(),
+            source: Box::new(e),
+        }
+    }
+
+    async fn by_key(
+        &self,
+        previous: &DatasetState,
+    ) -> Result<(DatasetSummary, Option<DatasetState>), RunError> {
+        let (archive, table) = (self.archive, &self.archive.table);
+        // Ids handed out again would be dropped by merge-by-key: stop before writing.
+        if let Some(restart) =
+            coverage::key_restart(self.session, table, &as_stored(previous, archive))
+                .await
+                .map_err(self.extract_error())?
+        {
+            return Err(RunError::KeysRestarted {
+                source_name: self.source.name.clone(),
+                restart: Box::new(restart),
+            });
+        }
+        let purge_warning =
+            coverage::purge_warning(self.session, table, previous, &self.source.name)
+                .await
+                .map_err(self.extract_error())?;
+        let range = match previous.lookback_key.or(previous.watermark_key) {
+            Some(k) => RowRange::KeyAbove(k),
+            None => RowRange::All,
+        };
+        let key_index = archive.index_of(&archive.config.incremental_by);
+        let time_index = archive.index_of(&archive.config.partition_by);
+        let writer = open_writer(self.source, self.ctx, archive, previous.key_generation)?;
+        let bar = self
+            .ctx
+            .progress
+            .dataset(&self.source.name, &archive.config.dataset);
+        let (mut stats, mut nulls) = (EventStats::default(), NullTimes::default());
+        let mut window = LateRowWindow::new(archive.config.lookback);
+        let pump_ctx = PumpContext {
+            source_name: &self.source.name,
+            session: self.session,
+            table,
+            range,
+            batch_rows: archive.config.batch_rows,
+            progress: &bar,
+        };
+        let written = pump_mapped(
+            pump_ctx,
+            writer,
+            |batch| localize(archive, batch),
+            |batch| {
+                stats.observe(batch, key_index, time_index);
+                window.observe(batch, key_index, time_index);
+                nulls.observe(batch, time_index);
+            },
+        )
+        .await?;
+        bar.finish("done");
+        let mut summary = DatasetSummary {
+            name: archive.config.dataset.clone(),
+            rows_read: written.rows_in,
+            rows_written: written.rows_written,
+            rows_already_present: written.rows_already_present,
+            partitions: written.partitions,
+            watermark_before: previous.watermark_key,
+            watermark_after: previous.watermark_key,
+            warnings: purge_warning.into_iter().collect(),
+            ..Default::default()
+        };
+        summary
+            .warnings
+            .extend(nulls.warning(&archive.config.partition_by));
+        if stats.rows == 0 {
+            return Ok((summary, None));
+        }
+        let mut next = next_key_state(
+            previous,
+            &stats,
+            archive.config.lookback,
+            None,
+            written.rows_written,
+            self.ctx.run_id,
+        );
+        next.lookback_key = window.lookback_key(previous.lookback_key);
+        summary.watermark_after = next.watermark_key;
+        Ok((summary, Some(next)))
+    }
+
+    async fn by_time(
+        &self,
+        previous: &DatasetState,
+        column: &str,
+        is_zoned: bool,
+    ) -> Result<(DatasetSummary, Option<DatasetState>), RunError> {
+        let archive = self.archive;
+        let lookback_us = i64::try_from(archive.config.lookback.as_micros()).unwrap_or(i64::MAX);
+        let from = previous
+            .watermark_time_us
+            .map(|w| w.saturating_sub(lookback_us));
+        let mut table = archive.table.clone();
+        table.spec.row_filter = time_filter(
+            &self.source.name,
+            archive,
+            column,
+            is_zoned,
+            from,
+            None,
+            from.is_some(),
+        )?;
+        let watermark_index = archive.index_of(column);
+        let time_index = archive.index_of(&archive.config.partition_by);
+        let writer = open_writer(self.source, self.ctx, archive, previous.key_generation)?;
+        let bar = self
+            .ctx
+            .progress
+            .dataset(&self.source.name, &archive.config.dataset);
+        let (mut newest, mut newest_event, mut rows) = (None::<i64>, None::<i64>, 0u64);
+        let mut nulls = NullTimes::default();
+        let pump_ctx = PumpContext {
+            source_name: &self.source.name,
+            session: self.session,
+            table: &table,
+            range: RowRange::All,
+            batch_rows: archive.config.batch_rows,
+            progress: &bar,
+        };
+        let written = pump_mapped(
+            pump_ctx,
+            writer,
+            |batch| localize(archive, batch),
+            |batch| {
+                rows += batch.num_rows() as u64;
+                newest = newest.max(max_time(batch, watermark_index));
+                newest_event = newest_event.max(max_time(batch, time_index));
+                nulls.observe(batch, time_index);
+            },
+        )
+        .await?;
+        bar.finish("done");
+        let mut summary = DatasetSummary {
+            name: archive.config.dataset.clone(),
+            rows_read: written.rows_in,
+            rows_written: written.rows_written,
+            rows_already_present: written.rows_already_present,
+            partitions: written.partitions,
+            ..Default::default()
+        };
+        summary
+            .warnings
+            .extend(nulls.warning(&archive.config.partition_by));
+        if rows == 0 {
+            return Ok((summary, None));
+        }
+        let mut next = previous.clone();
+        // Never backwards: a lookback re-read sees older values only.
+        next.watermark_time_us = previous.watermark_time_us.max(newest);
+        next.max_event_time_us = previous.max_event_time_us.max(newest_event);
+        next.rows_total = Some(previous.rows_total.unwrap_or(0) + written.rows_written);
+        next.updated_at = chrono::Utc::now().to_rfc3339();
+        next.run_id = self.ctx.run_id.to_string();
+        Ok((summary, Some(next)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{Int64Array, TimestampMicrosecondArray};
+
+    use super::*;
+
+    const MINUTE: i64 = 60_000_000;
+
+    fn batch(rows: &[(i64, Option<i64>)]) -> RecordBatch {
+        RecordBatch::try_from_iter([
+            (
+                "id",
+                Arc::new(Int64Array::from(
+                    rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                )) as arrow_array::ArrayRef,
+            ),
+            (
+                "at",
+                Arc::new(
+                    TimestampMicrosecondArray::from(rows.iter().map(|r| r.1).collect::<Vec<_>>())
+                        .with_timezone("UTC"),
+                ),
+            ),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn the_lookback_key_is_the_last_id_before_the_window_whatever_the_gaps() {
+        let mut window = LateRowWindow::new(std::time::Duration::from_secs(3600));
+        // A view with gaps: id 6 (at 11:30) is not committed yet.
+        window.observe(
+            &batch(&[(1, Some(0)), (2, Some(60 * MINUTE)), (4, None)]),
+            0,
+            1,
+        );
+        window.observe(&batch(&[(7, Some(720 * MINUTE))]), 0, 1);
+        // Window: [11:00, 12:00]; the last id before it is 2, so id 6 is re-read.
+        assert_eq!(window.lookback_key(None), Some(2));
+    }
+
+    #[test]
+    fn rows_leave_the_window_as_newer_rows_arrive_in_any_order() {
+        let mut window = LateRowWindow::new(std::time::Duration::from_secs(3600));
+        window.observe(
+            &batch(&[(10, Some(100 * MINUTE)), (11, Some(130 * MINUTE))]),
+            0,
+            1,
+        );
+        assert_eq!(
+            window.lookback_key(Some(3)),
+            Some(3),
+            "all inside: keep the previous"
+        );
+        window.observe(
+            &batch(&[(13, Some(200 * MINUTE)), (12, Some(150 * MINUTE))]),
+            0,
+            1,
+        );
+        // Window [140, 200]: 10 and 11 are before it.
+        assert_eq!(window.lookback_key(Some(3)), Some(11));
+        let empty = LateRowWindow::new(std::time::Duration::from_secs(60));
+        assert_eq!(
+            empty.lookback_key(None),
+            Some(i64::MIN),
+            "re-read everything"
+        );
+    }
+}

@@ -1,0 +1,369 @@
+//! Every session rule through an audit table, the `postgres` kind and the binary: one
+//! test per rule with its expected sessions (the rules themselves are unit-tested in
+//! `transform/sessions/rules_tests.rs`; here they must hold end to end). Times are UTC on
+//! 2026-01-10 unless written in full; the pipeline zone is Europe/Berlin (UTC+1).
+
+use super::PgLake;
+use crate::events::read_sessions;
+
+/// (login, logout, end_reason, absorbed, flags) of every session, sorted.
+type Expected = Vec<(Option<String>, Option<String>, String, i32, String)>;
+
+const TABLE: &str = "CREATE TABLE login_log (\
+    id bigserial PRIMARY KEY, at timestamptz, action text, host text, username text);";
+
+/// One row at `hh:mm` UTC on 2026-01-10.
+fn at(hhmm: &str, action: &str, host: &str, user: &str) -> String {
+    format!("('2026-01-10 {hhmm}:00+00', '{action}', '{host}', '{user}')")
+}
+
+fn insert(rows: &[String]) -> String {
+    format!(
+        "INSERT INTO login_log (at, action, host, username) VALUES {};",
+        rows.join(", ")
+    )
+}
+
+fn tables(auth_extra: &str) -> String {
+    format!(
+        r#"[[sources.tables]]
+relation = "login_log"
+incremental_by = "id"
+partition_by = "at"
+[sources.tables.auth]
+type_column = "action"
+user_column = "username"
+machine_column = "host"
+{auth_extra}
+"#
+    )
+}
+
+fn sessions(lake: &PgLake) -> Expected {
+    read_sessions(&lake.dataset("sessions"))
+        .into_iter()
+        .map(|s| (s.login, s.logout, s.reason, s.absorbed, s.flags))
+        .collect()
+}
+
+fn session(
+    login: Option<&str>,
+    logout: Option<&str>,
+    reason: &str,
+    absorbed: i32,
+    flags: &str,
+) -> (Option<String>, Option<String>, String, i32, String) {
+    (
+        login.map(str::to_string),
+        logout.map(str::to_string),
+        reason.to_string(),
+        absorbed,
+        flags.to_string(),
+    )
+}
+
+/// A lake whose audit table holds `rows`, after one run.
+async fn sessions_of(auth_extra: &str, rows: &[String]) -> (PgLake, Expected) {
+    let lake = PgLake::new(&format!("{TABLE}{}", insert(rows)), &tables(auth_extra)).await;
+    lake.run();
+    let got = sessions(&lake);
+    (lake, got)
+}
+
+#[tokio::test]
+async fn rule_login_logout_pair_is_one_session() {
+    let (lake, got) = sessions_of(
+        "",
+        &[
+            at("09:00", "login", "ws1", "ann"),
+            at("10:00", "logout", "ws1", "ann"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        got,
+        vec![session(Some("09:00:00"), Some("10:00:00"), "logout", 0, "")]
+    );
+    let auth = lake.counts("auth_events");
+    assert_eq!(auth, vec![("event_date=2026-01-10".to_string(), 2)]);
+    // A rerun adds nothing anywhere.
+    lake.run();
+    assert_eq!(lake.counts("auth_events"), auth);
+    assert_eq!(
+        lake.counts("login_log"),
+        vec![("event_date=2026-01-10".to_string(), 2)]
+    );
+    assert_eq!(sessions(&lake), got);
+}
+
+#[tokio::test]
+async fn rule_same_instant_logout_closes_the_earlier_session_first() {
+    let (_, got) = sessions_of(
+        "max_session_hours = 0",
+        &[
+            at("09:00", "login", "ws1", "ann"),
+            // Inserted login before logout: the table's order does not matter.
+            at("10:00", "login", "ws1", "ann"),
+            at("10:00", "logout", "ws1", "ann"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        got,
+        vec![
+            session(Some("09:00:00"), Some("10:00:00"), "logout", 0, ""),
+            session(Some("10:00:00"), None, "open", 0, ""),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn rule_same_instant_logout_and_login_without_session_are_zero_length() {
+    let (_, got) = sessions_of(
+        "",
+        &[
+            at("10:00", "logout", "ws1", "ann"),
+            at("10:00", "login", "ws1", "ann"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        got,
+        vec![session(
+            Some("10:00:00"),
+            Some("10:00:00"),
+            "logout",
+            0,
+            "zero"
+        )]
+    );
+}
+
+#[tokio::test]
+async fn rule_orphan_logout_is_replaced_by_the_session_when_its_login_arrives_later() {
+    let (lake, got) = sessions_of(
+        "max_session_hours = 48",
+        &[at("10:00", "logout", "ws1", "ann")],
+    )
+    .await;
+    assert_eq!(
+        got,
+        vec![session(None, Some("10:00:00"), "logout", 0, "orphan")]
+    );
+    // The login of the evening before (local 2026-01-09) is committed late.
+    lake.db
+        .exec(&insert(&[
+            "('2026-01-09 20:00:00+00', 'login', 'ws1', 'ann')".into(),
+        ]))
+        .await;
+    lake.run();
+    let all = read_sessions(&lake.dataset("sessions"));
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].login.as_deref(), Some("2026-01-09 20:00:00"));
+    assert_eq!(all[0].logout.as_deref(), Some("10:00:00"));
+    assert_eq!(all[0].partition, "event_date=2026-01-09");
+    assert!(
+        crate::support::lake::parquet_files(
+            &lake.dataset("sessions").join("event_date=2026-01-10")
+        )
+        .is_empty(),
+        "the orphan's day no longer has a file"
+    );
+}
+
+#[tokio::test]
+async fn rule_parallel_second_login_opens_its_own_session_and_logout_closes_the_oldest() {
+    let (_, got) = sessions_of(
+        "login_policy = \"parallel\"",
+        &[
+            at("09:00", "login", "ws1", "ann"),
+            at("09:30", "login", "ws1", "ann"),
+            at("10:00", "logout", "ws1", "ann"),
+            at("11:00", "logout", "ws1", "ann"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        got,
+        vec![
+            session(Some("09:00:00"), Some("10:00:00"), "logout", 0, ""),
+            session(Some("09:30:00"), Some("11:00:00"), "logout", 0, "double"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn rule_same_policy_absorbs_a_second_login_and_counts_it() {
+    let (_, got) = sessions_of(
+        "login_policy = \"same\"",
+        &[
+            at("09:00", "login", "ws1", "ann"),
+            at("09:30", "login", "ws1", "ann"),
+            at("10:00", "logout", "ws1", "ann"),
+            at("11:00", "logout", "ws1", "ann"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        got,
+        vec![
+            session(None, Some("11:00:00"), "logout", 0, "orphan"),
+            session(Some("09:00:00"), Some("10:00:00"), "logout", 1, "double"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn rule_timeout_at_login_plus_max_session_hours_and_logout_exactly_at_the_deadline() {
+    let (_, got) = sessions_of(
+        "max_session_hours = 2",
+        &[
+            at("09:00", "login", "ws1", "ann"),
+            // Exactly at ann's deadline on ws2: still a normal logout.
+            at("09:00", "login", "ws2", "ann"),
+            at("11:00", "logout", "ws2", "ann"),
+            // bob's logout comes a minute late: his session timed out, the logout is an orphan.
+            at("12:00", "login", "ws1", "bob"),
+            at("14:01", "logout", "ws1", "bob"),
+            at("20:00", "login", "ws3", "cy"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        got,
+        vec![
+            session(Some("09:00:00"), Some("11:00:00"), "timeout", 0, ""),
+            session(None, Some("14:01:00"), "logout", 0, "orphan"),
+            session(Some("12:00:00"), Some("14:00:00"), "timeout", 0, ""),
+            session(Some("09:00:00"), Some("11:00:00"), "logout", 0, ""),
+            session(Some("20:00:00"), None, "open", 0, ""),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn rule_open_session_is_rewritten_when_a_later_run_closes_it() {
+    let (lake, got) = sessions_of(
+        "max_session_hours = 8",
+        &[at("09:00", "login", "ws1", "ann")],
+    )
+    .await;
+    assert_eq!(got, vec![session(Some("09:00:00"), None, "open", 0, "")]);
+    lake.db
+        .exec(&insert(&[at("13:00", "logout", "ws1", "ann")]))
+        .await;
+    lake.run();
+    assert_eq!(
+        sessions(&lake),
+        vec![session(Some("09:00:00"), Some("13:00:00"), "logout", 0, "")]
+    );
+}
+
+#[tokio::test]
+async fn rule_session_across_midnight_and_dst_is_on_its_local_login_day() {
+    // A naive `timestamp` column holding Berlin wall-clock times: 2026-03-28 23:30 local
+    // (22:30Z) to 2026-03-29 03:30 local (01:30Z, after the spring-forward at 02:00).
+    let setup = "CREATE TABLE login_log (id bigserial PRIMARY KEY, at timestamp, \
+                 action text, host text, username text); \
+                 INSERT INTO login_log (at, action, host, username) VALUES \
+                 ('2026-03-28 23:30', 'login', 'ws1', 'ann'), \
+                 ('2026-03-29 03:30', 'logout', 'ws1', 'ann');";
+    let lake = PgLake::new(
+        setup,
+        &tables("").replace(
+            "partition_by = \"at\"",
+            "partition_by = \"at\"\ntimestamp_time_zone = \"Europe/Berlin\"",
+        ),
+    )
+    .await;
+    lake.run();
+    let all = read_sessions(&lake.dataset("sessions"));
+    assert_eq!(
+        sessions(&lake),
+        vec![session(
+            Some("2026-03-28 22:30:00"),
+            Some("2026-03-29 01:30:00"),
+            "logout",
+            0,
+            ""
+        )]
+    );
+    assert_eq!(all[0].partition, "event_date=2026-03-28");
+}
+
+#[tokio::test]
+async fn unknown_types_and_missing_users_are_rejected_and_counted_never_dropped() {
+    let (lake, got) = sessions_of(
+        "login_values = [\"LOGON\"]\nlogout_values = [\"LOGOFF\"]",
+        &[
+            at("09:00", "logon", "ws1", "ann"),
+            at("09:10", "PASSWORD_CHANGE", "ws1", "ann"),
+            at("10:00", "LOGOFF", "ws1", "ann"),
+            "('2026-01-10 11:00:00+00', 'LOGON', 'ws1', NULL)".to_string(),
+        ],
+    )
+    .await;
+    assert_eq!(
+        got,
+        vec![session(Some("09:00:00"), Some("10:00:00"), "logout", 0, "")]
+    );
+    let rejected = lake.rows("auth_rejected");
+    let reasons = super::column_text(&rejected, "reason");
+    assert_eq!(
+        reasons,
+        ["unknown event type \"PASSWORD_CHANGE\"", "no user"]
+    );
+    assert_eq!(super::column_text(&rejected, "source_key"), ["2", "4"]);
+    // The raw table keeps every row.
+    assert_eq!(
+        lake.counts("login_log"),
+        vec![("event_date=2026-01-10".to_string(), 4)]
+    );
+    let status = lake.cmd("status", &[]);
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        text.contains("2 row(s) of the auth table are not login/logout events"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn the_readme_worked_example_answers_as_documented() {
+    let setup = "CREATE TABLE login_log (id bigserial PRIMARY KEY, at timestamptz, action text, \
+                 host text, username text); \
+                 INSERT INTO login_log (at, action, host, username) VALUES \
+                 ('2026-01-10 08:00Z', 'LOGIN', 'ws1', 'ann'), \
+                 ('2026-01-10 08:30Z', 'LOGIN', 'ws1', 'bob'), \
+                 ('2026-01-10 09:00Z', 'LOGOUT', 'ws1', 'ann'), \
+                 ('2026-01-10 09:05Z', 'PASSWORD_CHANGE', 'ws1', 'bob');";
+    let lake = PgLake::new(
+        setup,
+        &tables("login_values = [\"LOGIN\"]\nlogout_values = [\"LOGOUT\"]"),
+    )
+    .await;
+    lake.run();
+    let report = |at: &str| {
+        let out = crate::support::cli::usagelake(
+            &[
+                "report",
+                "current-users",
+                lake.pipeline.to_str().unwrap(),
+                "--at",
+                at,
+            ],
+            &[],
+            &[],
+        );
+        crate::support::cli::assert_success(&out);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(report("2026-01-10 09:45"), "ws1: ann, bob\n");
+    assert_eq!(report("2026-01-10 10:15"), "ws1: bob\n");
+    let status = String::from_utf8(lake.cmd("status", &[]).stdout).unwrap();
+    assert!(
+        status.contains(
+            "note app/auth_rejected: 1 row(s) of the auth table are not login/logout events"
+        ),
+        "{status}"
+    );
+}
