@@ -2,7 +2,8 @@
 //!
 //! Each event table's day is read by key range (`pg_tables::KeyLocator`), filtered
 //! exactly to the day's local time range, and merged by key into that day's partition
-//! only. Every day opens its own connection and snapshot (days run in parallel).
+//! only. Every day opens its own connection and snapshot (days run in parallel), and
+//! publishes what it staged after the snapshot has ended.
 //! Once every day is in, the derived datasets are rebuilt for the range.
 
 use std::collections::BTreeMap;
@@ -15,7 +16,7 @@ use crate::load::state::StateStore;
 use crate::load::{list_partitions, DatasetWriter, Partitioning, WriterOptions};
 use crate::postgres::TableKind;
 use crate::sources::pg_tables::key_locator::KeyLocator;
-use crate::sources::pg_tables::pump::{pump, PumpContext};
+use crate::sources::pg_tables::pump::{publish, pump_staged, PumpContext};
 use crate::sources::plan::{Availability, DatasetDay, DayPlan};
 use crate::sources::tableau::enrich::{RebuildRequest, TransformSummary};
 use crate::sources::{DatasetSummary, RunContext, RunError, SourceContext};
@@ -38,7 +39,7 @@ impl<'a> Backfill<'a> {
     ) -> Result<Vec<DatasetSummary>, RunError> {
         let source = self.source;
         let tz = ctx.source.time_zone;
-        let mut out = Vec::new();
+        let mut read = Vec::new();
         // Days are written into each dataset's current key generation (see
         // `load::generation`); the state file is read, never written.
         let state = StateStore::new(ctx.source.layout)
@@ -102,19 +103,27 @@ impl<'a> Backfill<'a> {
                 batch_rows: source.batch_rows,
                 progress: &bar,
             };
-            let written = pump(pump_ctx, writer, |_| {}).await?;
+            let staged = pump_staged(pump_ctx, writer, |_| {}).await?;
             bar.finish("done");
+            read.push((dataset, staged, started.elapsed().as_secs_f64()));
+        }
+        // Published once the snapshot has ended, as in a run: the repository's
+        // transaction never waits on the lake's drive.
+        let _ = session.finish().await;
+        let mut out = Vec::new();
+        for (dataset, staged, read_seconds) in read {
+            let started = std::time::Instant::now();
+            let written = publish(&source.name, &dataset, staged).await?;
             out.push(DatasetSummary {
                 name: dataset,
                 rows_read: written.rows_in,
                 rows_written: written.rows_written,
                 rows_already_present: written.rows_already_present,
                 partitions: written.partitions,
-                seconds: started.elapsed().as_secs_f64(),
+                seconds: read_seconds + started.elapsed().as_secs_f64(),
                 ..Default::default()
             });
         }
-        let _ = session.finish().await;
         Ok(out)
     }
 }
