@@ -225,41 +225,53 @@ impl ApiClient {
     /// Sends `request`, retrying transient failures, and returns the JSON body of the
     /// first success. Error envelopes (see [`ErrorFormat`]) are errors even under HTTP 200.
     pub async fn send_json(&self, request: &ApiRequest) -> Result<Value, HttpError> {
+        self.send_decoded(request, Ok).await
+    }
+
+    /// [`send_json`](Self::send_json), deserialized into `T`. JSON of another shape (a
+    /// token answer `{}` with neither token nor error) is a garbage answer like a cut
+    /// body: retried a bounded number of times, then a `Decode` error.
+    pub async fn send<T: DeserializeOwned>(&self, request: &ApiRequest) -> Result<T, HttpError> {
+        self.send_decoded(request, |value| {
+            serde_json::from_value(value).map_err(|e| e.to_string())
+        })
+        .await
+    }
+
+    async fn send_decoded<T>(
+        &self,
+        request: &ApiRequest,
+        decode: impl Fn(Value) -> Result<T, String>,
+    ) -> Result<T, HttpError> {
         let max_attempts = self.retry.max_attempts.max(1);
         let mut attempt = 1;
         loop {
-            match self.attempt(request).await {
-                Attempt::Done(value) => return Ok(value),
-                Attempt::Fail(kind) => return Err(request.error(attempt, kind)),
-                Attempt::Retry(kind, retry_after) => {
-                    if attempt >= max_attempts {
-                        return Err(request.error(attempt, kind));
-                    }
-                    let wait = self.retry.delay(attempt, retry_after);
-                    tracing::debug!(
-                        url = request.url.as_str(), context = request.context.as_str(),
-                        attempt, wait_ms = wait.as_millis() as u64, reason = %kind,
-                        "retrying request"
-                    );
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-            }
-        }
-    }
-
-    /// [`send_json`](Self::send_json), then deserialize into `T`.
-    pub async fn send<T: DeserializeOwned>(&self, request: &ApiRequest) -> Result<T, HttpError> {
-        let value = self.send_json(request).await?;
-        serde_json::from_value(value).map_err(|e| {
-            request.error(
-                1,
-                HttpErrorKind::Decode {
-                    status: 200,
-                    message: e.to_string(),
+            let (kind, retry_after) = match self.attempt(request).await {
+                Attempt::Done(value) => match decode(value) {
+                    Ok(decoded) => return Ok(decoded),
+                    Err(message) => (
+                        HttpErrorKind::Decode {
+                            status: 200,
+                            message,
+                        },
+                        None,
+                    ),
                 },
-            )
-        })
+                Attempt::Fail(kind) => return Err(request.error(attempt, kind)),
+                Attempt::Retry(kind, retry_after) => (kind, retry_after),
+            };
+            if attempt >= max_attempts {
+                return Err(request.error(attempt, kind));
+            }
+            let wait = self.retry.delay(attempt, retry_after);
+            tracing::debug!(
+                url = request.url.as_str(), context = request.context.as_str(),
+                attempt, wait_ms = wait.as_millis() as u64, reason = %kind,
+                "retrying request"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
     }
 
     async fn attempt(&self, request: &ApiRequest) -> Attempt {
