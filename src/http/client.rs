@@ -73,7 +73,7 @@ pub enum Method {
     /// `application/x-www-form-urlencoded` body; used for credentials so they never sit
     /// in a URL (generateToken is POST-only for that reason, reference §3.1).
     PostForm,
-    /// A JSON body (GraphQL), or none at all (Indico's token exchange).
+    /// A JSON body (GraphQL), or none at all (a token exchange).
     PostJson,
 }
 

@@ -169,6 +169,10 @@ pub struct WriterOptions {
     pub key_generation: u32,
     /// Names staged and published files and goes into the footer (`usagelake.run_id`).
     pub run_id: String,
+    /// Text columns that are (nearly) unique per row (URIs, per-request ids), named by
+    /// the source kind's dataset spec: written PLAIN, since a dictionary never pays off.
+    /// Columns that repeat keep the dictionary.
+    pub plain_columns: Vec<String>,
 }
 
 impl WriterOptions {
@@ -181,6 +185,7 @@ impl WriterOptions {
             replace_while_null: None,
             key_generation: 0,
             run_id: run_id.into(),
+            plain_columns: Vec::new(),
         }
     }
 }

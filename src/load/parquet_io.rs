@@ -26,20 +26,21 @@ use crate::config::Compression;
 /// Batch size used when reading files back (keys, compaction).
 const READ_BATCH_ROWS: usize = 64 * 1024;
 
-/// Text columns that are (nearly) unique per row in the request logs we archive: URIs (with ids and
-/// query strings in them) and VizQL session ids. A dictionary never pays off for them
-/// (arrow-rs falls back to plain after a 1 MB dictionary page, but only after hashing
-/// every value into its interner: ~5% of a first run in `perf`), so they are PLAIN from
-/// the start. Session ids and client addresses repeat for every request of a session
-/// and keep the dictionary: on the bench table it makes them 2–3× smaller.
-const UNIQUE_TEXT_COLUMNS: &[&str] = &["http_request_uri", "http_referer", "vizql_session"];
-
+/// `plain_columns`: the dataset's (nearly) unique text columns, named by its source
+/// kind (`WriterOptions::plain_columns`). A dictionary never pays off for them (arrow-rs
+/// falls back to plain after a 1 MB dictionary page, but only after hashing every value
+/// into its interner: ~5% of a first run in `perf`), so they are PLAIN from the start.
+///
 /// PLAIN for the key and for timestamps as well: they are unique per row, and a row
 /// group of int64s fits arrow-rs's 1 MB dictionary page, so it never falls back and
 /// writes every value twice (dictionary + indices): 30% larger `id` and `created_at`
 /// chunks than PLAIN on the bench table, and hashing each value on the way.
-fn is_dictionary_useless(field: &arrow_schema::Field, sort: Option<&SortSpec>) -> bool {
-    UNIQUE_TEXT_COLUMNS.contains(&field.name().as_str())
+fn is_dictionary_useless(
+    field: &arrow_schema::Field,
+    sort: Option<&SortSpec>,
+    plain_columns: &[&str],
+) -> bool {
+    plain_columns.contains(&field.name().as_str())
         || matches!(field.data_type(), DataType::Timestamp(_, _))
         || sort.is_some_and(|s| &s.key_column == field.name())
 }
@@ -58,6 +59,7 @@ pub(crate) fn writer_properties(
     row_group_rows: usize,
     run_id: &str,
     sort: Option<&SortSpec>,
+    plain_columns: &[&str],
 ) -> Result<WriterProperties, LoadError> {
     let compression = match compression {
         Compression::Uncompressed => ParquetCompression::UNCOMPRESSED,
@@ -82,7 +84,7 @@ pub(crate) fn writer_properties(
         .set_offset_index_disabled(false)
         .set_max_row_group_row_count(Some(row_group_rows.max(1)));
     for field in schema.fields() {
-        if is_dictionary_useless(field, sort) {
+        if is_dictionary_useless(field, sort, plain_columns) {
             builder = builder.set_column_dictionary_enabled(field.name().as_str().into(), false);
         }
     }

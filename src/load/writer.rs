@@ -117,6 +117,11 @@ impl DatasetWriter {
             options.row_group_rows,
             &options.run_id,
             sort.as_ref(),
+            &options
+                .plain_columns
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
         )?;
         let staging_dir = ensure_staging_dir(layout, &options.run_id)?;
         let ctx = Ctx {

@@ -398,6 +398,25 @@ fn dictionary_only_where_values_repeat() {
 }
 
 #[test]
+fn columns_the_source_names_unique_are_written_plain() {
+    let dir = tempfile::tempdir().unwrap();
+    let layout = LakeLayout::new(dir.path());
+    let opts = WriterOptions {
+        plain_columns: vec!["controller".into(), "not_in_this_dataset".into()],
+        ..options("run-p", 100)
+    };
+    write_all(&layout, opts, &[day_batch(DAY1, 1, 50)]);
+    let meta = parquet_io::read_footer(&files_of(&layout)[0]).unwrap();
+    let controller = meta
+        .row_group(0)
+        .columns()
+        .iter()
+        .find(|c| c.column_path().string() == "controller")
+        .unwrap();
+    assert!(controller.dictionary_page_offset().is_none());
+}
+
+#[test]
 fn sorting_buffered_batches_matches_concat_then_sort() {
     let sort = parquet_io::SortSpec {
         time_column: "created_at".into(),

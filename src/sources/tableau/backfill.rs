@@ -18,8 +18,8 @@ use crate::postgres::TableKind;
 use crate::sources::pg_tables::key_locator::KeyLocator;
 use crate::sources::pg_tables::pump::{publish, pump_staged, PumpContext};
 use crate::sources::plan::{Availability, DatasetDay, DayPlan};
-use crate::sources::tableau::enrich::{RebuildRequest, TransformSummary};
-use crate::sources::{DatasetSummary, RunContext, RunError, SourceContext};
+use crate::sources::tableau::enrich::RebuildRequest;
+use crate::sources::{DatasetSummary, DerivedSummary, RunContext, RunError, SourceContext};
 
 /// A tableau source in a backfill: nothing is shared between days.
 pub struct Backfill<'a> {
@@ -73,6 +73,7 @@ impl<'a> Backfill<'a> {
                 replace_while_null: super::run::replace_while_null(&table),
                 key_generation: state.datasets.get(&dataset).map_or(0, |d| d.key_generation),
                 run_id: ctx.run_id.to_string(),
+                plain_columns: super::tables::plain_columns(),
             };
             let partitioning = Partitioning::EventDate {
                 time_column: time.clone(),
@@ -136,7 +137,7 @@ pub fn rebuild_backfilled(
     ctx: &RunContext<'_>,
     range: DateRange,
     datasets: &mut [DatasetSummary],
-) -> Result<Option<TransformSummary>, RunError> {
+) -> Result<Option<DerivedSummary>, RunError> {
     let has_requests = datasets
         .iter()
         .any(|d| d.name == "http_requests" && d.skipped.is_none());
@@ -160,7 +161,7 @@ pub fn rebuild_backfilled(
             source: e,
         })?;
     super::run::set_resolution_rate(datasets, &transform);
-    Ok(Some(transform))
+    Ok(Some(transform.to_derived(&source.name)))
 }
 
 /// Per day, per selected event dataset: rows the source holds (a count over the day's

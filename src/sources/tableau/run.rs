@@ -124,7 +124,7 @@ pub(crate) async fn run(
     let transform = if source.enrich {
         let transform = rebuild_derived(source, ctx, run_date, &datasets)?;
         set_resolution_rate(&mut datasets, &transform);
-        Some(transform)
+        Some(transform.to_derived(&name))
     } else {
         None
     };
@@ -296,6 +296,7 @@ impl DatasetRun<'_> {
             replace_while_null: replace_while_null(table),
             key_generation,
             run_id: self.ctx.run_id.to_string(),
+            plain_columns: tables::plain_columns(),
         }
     }
 
