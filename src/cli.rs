@@ -44,7 +44,8 @@ pub enum Command {
     Run(RunArgs),
     /// Validate a pipeline file (every problem at once); --connect also checks the sources.
     Check(CheckArgs),
-    /// Run the whole job offline on a generated Tableau repository in a private PostgreSQL.
+    /// Run the whole job offline on generated sources: a private PostgreSQL and local
+    /// fakes of the platforms' APIs.
     Demo(DemoArgs),
     /// Per dataset: last run, watermark, lag, lake rows, coverage gaps (exit 3 on a gap).
     Status(StatusArgs),
@@ -198,8 +199,8 @@ fn parse_date(text: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("`{text}` is not a date like 2026-03-08"))
 }
 
-/// `usagelake report <name> <pipeline.toml> …`: one variant per report. A new report
-/// (Indico, sessions) is a variant here and one arm in `report::usage::build`.
+/// `usagelake report <name> <pipeline.toml> …`: one variant per report. A new report is
+/// a variant here and one arm in `report::usage::build`.
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
     /// Every account with its license/role, last activity the lake knows and days since

@@ -99,7 +99,7 @@ impl fmt::Display for Secret {
 
 /// A credential in a pipeline file: `<what>_env` or `<what>_file`, exactly one (a
 /// missing one is reported); relative files are resolved against `base_dir`. Shared by
-/// every kind with a credential (ArcGIS passwords and secrets, Indico's API token).
+/// every kind with a credential (passwords, client secrets, API tokens).
 pub fn parse_secret_ref(
     p: &mut Problems,
     t: &Table,

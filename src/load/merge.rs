@@ -12,7 +12,7 @@
 //! writer's lifetime. Evicting a partition therefore never forgets what was staged:
 //! its closed staged file joins the file list with its key range.
 //!
-//! Text keys (Utf8; Indico's changelog `id` is a string) take a simpler path: no footer
+//! Text keys (Utf8: some APIs' changelog ids are strings) take a simpler path: no footer
 //! ranges (string statistics may be truncated), every file's key column is read once
 //! into a hash set when the partition opens. The datasets with text keys are small per
 //! day (a changelog day is thousands of rows, not millions), so this costs little.

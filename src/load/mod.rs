@@ -18,7 +18,10 @@
 //! - `DatasetWriter::write(&mut self, &RecordBatch) -> Result<(), LoadError>`: split by
 //!   partition, merge by key (drops keys already in the partition), buffer, stage
 //! - `DatasetWriter::commit(self) -> Result<WriteSummary, LoadError>`: publish each
-//!   touched partition as one file (merged with what it held), one rename each
+//!   touched partition as one file (merged with what it held), one rename each; the same
+//!   in two steps: `finish_staging(self) -> StagedWrite` (close the staged files) and
+//!   `StagedWrite::publish(self)` (the slow file-system part), for a caller that must end
+//!   a source transaction in between
 //! - `split_by_event_date(batch, time_column, tz) -> Result<Vec<(NaiveDate, RecordBatch)>, LoadError>`
 //!   (local date in `tz`, DST-correct; NULL times go to `event_date=1970-01-01` with a warning)
 //! - `recover(layout) -> Result<RecoveryReport, LoadError>`: run at start; finishes or rolls
@@ -73,7 +76,7 @@ pub use partition::{
 };
 pub use recover::{end_run, recover, RecoveryReport};
 pub use replace::{PartitionPublisher, StagedPartition};
-pub use writer::DatasetWriter;
+pub use writer::{DatasetWriter, StagedWrite};
 
 use error::IoContext;
 
@@ -166,6 +169,10 @@ pub struct WriterOptions {
     pub key_generation: u32,
     /// Names staged and published files and goes into the footer (`usagelake.run_id`).
     pub run_id: String,
+    /// Text columns that are (nearly) unique per row (URIs, per-request ids), named by
+    /// the source kind's dataset spec: written PLAIN, since a dictionary never pays off.
+    /// Columns that repeat keep the dictionary.
+    pub plain_columns: Vec<String>,
 }
 
 impl WriterOptions {
@@ -178,6 +185,7 @@ impl WriterOptions {
             replace_while_null: None,
             key_generation: 0,
             run_id: run_id.into(),
+            plain_columns: Vec::new(),
         }
     }
 }

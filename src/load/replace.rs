@@ -27,6 +27,8 @@ pub struct PartitionPublisher<'a> {
     pub row_group_rows: usize,
     /// Rows are declared sorted by these in the footer (the caller sorts them).
     pub sort: Option<SortSpec>,
+    /// Text columns unique per row, written PLAIN (see `WriterOptions::plain_columns`).
+    pub plain_columns: &'a [&'a str],
 }
 
 impl PartitionPublisher<'_> {
@@ -77,6 +79,7 @@ impl PartitionPublisher<'_> {
             self.row_group_rows,
             self.run_id,
             self.sort.as_ref(),
+            self.plain_columns,
         )
         .map_err(|e| write_err(e.to_string()))?;
         let file =

@@ -117,6 +117,11 @@ impl DatasetWriter {
             options.row_group_rows,
             &options.run_id,
             sort.as_ref(),
+            &options
+                .plain_columns
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
         )?;
         let staging_dir = ensure_staging_dir(layout, &options.run_id)?;
         let ctx = Ctx {
@@ -183,83 +188,155 @@ impl DatasetWriter {
         }
     }
 
-    pub fn commit(mut self) -> Result<WriteSummary, LoadError> {
-        match std::mem::replace(
+    /// Publishes what was written: `finish_staging` then [`StagedWrite::publish`].
+    pub fn commit(self) -> Result<WriteSummary, LoadError> {
+        self.finish_staging()?.publish()
+    }
+
+    /// Closes every staged file and drops the per-partition buffers and key caches;
+    /// nothing is published yet. A caller reading from a transaction ends it here and
+    /// publishes afterwards, so the slow part (merging into existing partitions, renames,
+    /// fsyncs) never holds the source's transaction open.
+    pub fn finish_staging(mut self) -> Result<StagedWrite, LoadError> {
+        let files = match std::mem::replace(
             &mut self.mode,
             Mode::Snapshot {
                 date: NaiveDate::MIN,
                 file: None,
             },
         ) {
-            Mode::Snapshot { date, file } => self.publish_snapshot(date, file)?,
+            Mode::Snapshot { date, file } => {
+                // An empty table still gets a file: readers need the schema.
+                let file = match file {
+                    Some(f) => *f,
+                    None => self.ctx.create_staged()?,
+                };
+                let (staged, rows) = file.finish()?;
+                StagedFiles::Snapshot { date, staged, rows }
+            }
             Mode::Event(mut state) => {
                 while !state.open.is_empty() {
                     state.close_lru(&mut self.ctx, &mut self.staged)?;
                 }
-                self.publish_events(&state.sort)?;
+                StagedFiles::Event {
+                    sort: state.sort,
+                    staged: std::mem::take(&mut self.staged),
+                }
+            }
+        };
+        Ok(StagedWrite {
+            ctx: self.ctx,
+            files,
+            summary: std::mem::take(&mut self.summary),
+        })
+    }
+}
+
+/// A dataset's rows, staged and closed, waiting to be published. Dropped without
+/// `publish`, it publishes nothing and leaves its staged files for `recover`/`end_run`.
+pub struct StagedWrite {
+    ctx: Ctx,
+    files: StagedFiles,
+    summary: WriteSummary,
+}
+
+enum StagedFiles {
+    /// (staged path, partition name) of every closed file.
+    Event {
+        sort: SortSpec,
+        staged: Vec<(PathBuf, String)>,
+    },
+    Snapshot {
+        date: NaiveDate,
+        staged: PathBuf,
+        rows: u64,
+    },
+}
+
+impl StagedWrite {
+    /// Rows read and accepted so far; `publish` completes it (rows replaced, files).
+    pub fn summary(&self) -> &WriteSummary {
+        &self.summary
+    }
+
+    /// Publishes every touched partition, each with a single rename.
+    pub fn publish(self) -> Result<WriteSummary, LoadError> {
+        crate::failpoint::hit("publish_started");
+        let StagedWrite {
+            mut ctx,
+            files,
+            mut summary,
+        } = self;
+        match files {
+            StagedFiles::Snapshot { date, staged, rows } => {
+                publish_snapshot(&ctx, &mut summary, date, staged, rows)?
+            }
+            StagedFiles::Event { sort, staged } => {
+                publish_events(&mut ctx, &mut summary, &sort, staged)?
             }
         }
-        Ok(self.summary)
+        Ok(summary)
     }
+}
 
-    /// Publishes every touched partition as one file (see `compact`), in partition
-    /// order, each with a single rename.
-    fn publish_events(&mut self, sort: &SortSpec) -> Result<(), LoadError> {
-        let mut by_partition: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
-        for (staged, partition) in std::mem::take(&mut self.staged) {
-            by_partition.entry(partition).or_default().push(staged);
-        }
-        for (partition, staged) in by_partition {
-            let dir = self.ctx.dataset_dir.join(&partition);
-            create_dir_all_durable(&dir).at(&dir)?;
-            let out = self.ctx.next_staged_path();
-            let job = RewriteJob {
-                layout: &self.ctx.layout,
-                dataset: &self.ctx.dataset,
-                partition_dir: dir,
-                schema: &self.ctx.schema,
-                props: &self.ctx.props,
-                sort,
-                row_group_rows: self.ctx.options.row_group_rows,
-                run_id: &self.ctx.options.run_id,
-                replace_existing: self.ctx.options.replace_while_null.is_some(),
-                key_generation: self.ctx.options.key_generation,
-            };
-            let published = publish_partition(&job, &staged, out)?;
-            self.summary.files_published += 1;
-            self.summary.partitions_rewritten += usize::from(published.rewritten);
-            // A replacing row was counted as written when it was accepted; it is a new
-            // version of a row already counted, not a new row.
-            self.summary.rows_written -= published.replaced;
-            self.summary.rows_replaced += published.replaced;
-        }
-        fsync_dir(&self.ctx.staging_dir).at(&self.ctx.staging_dir)?;
-        Ok(())
+/// Publishes every touched partition as one file (see `compact`), in partition order,
+/// each with a single rename.
+fn publish_events(
+    ctx: &mut Ctx,
+    summary: &mut WriteSummary,
+    sort: &SortSpec,
+    staged: Vec<(PathBuf, String)>,
+) -> Result<(), LoadError> {
+    let mut by_partition: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+    for (staged, partition) in staged {
+        by_partition.entry(partition).or_default().push(staged);
     }
-
-    fn publish_snapshot(
-        &mut self,
-        date: NaiveDate,
-        file: Option<Box<StagedParquet>>,
-    ) -> Result<(), LoadError> {
-        // An empty table still gets a file: readers need the schema.
-        let file = match file {
-            Some(f) => *f,
-            None => self.ctx.create_staged()?,
-        };
-        let (staged, rows) = file.finish()?;
-        let partition = snapshot_partition_name(date);
-        let dir = self.ctx.dataset_dir.join(&partition);
+    for (partition, staged) in by_partition {
+        let dir = ctx.dataset_dir.join(&partition);
         create_dir_all_durable(&dir).at(&dir)?;
-        let target = dir.join(PARTITION_FILE);
-        std::fs::rename(&staged, &target).at(&target)?;
-        crate::failpoint::hit("snapshot_published");
-        fsync_dir(&dir).at(&dir)?;
-        fsync_dir(&self.ctx.staging_dir).at(&self.ctx.staging_dir)?;
-        self.summary.files_published += 1;
-        self.summary.partitions.insert(partition, rows);
-        Ok(())
+        let out = ctx.next_staged_path();
+        let job = RewriteJob {
+            layout: &ctx.layout,
+            dataset: &ctx.dataset,
+            partition_dir: dir,
+            schema: &ctx.schema,
+            props: &ctx.props,
+            sort,
+            row_group_rows: ctx.options.row_group_rows,
+            run_id: &ctx.options.run_id,
+            replace_existing: ctx.options.replace_while_null.is_some(),
+            key_generation: ctx.options.key_generation,
+        };
+        let published = publish_partition(&job, &staged, out)?;
+        summary.files_published += 1;
+        summary.partitions_rewritten += usize::from(published.rewritten);
+        // A replacing row was counted as written when it was accepted; it is a new
+        // version of a row already counted, not a new row.
+        summary.rows_written -= published.replaced;
+        summary.rows_replaced += published.replaced;
     }
+    fsync_dir(&ctx.staging_dir).at(&ctx.staging_dir)?;
+    Ok(())
+}
+
+fn publish_snapshot(
+    ctx: &Ctx,
+    summary: &mut WriteSummary,
+    date: NaiveDate,
+    staged: PathBuf,
+    rows: u64,
+) -> Result<(), LoadError> {
+    let partition = snapshot_partition_name(date);
+    let dir = ctx.dataset_dir.join(&partition);
+    create_dir_all_durable(&dir).at(&dir)?;
+    let target = dir.join(PARTITION_FILE);
+    std::fs::rename(&staged, &target).at(&target)?;
+    crate::failpoint::hit("snapshot_published");
+    fsync_dir(&dir).at(&dir)?;
+    fsync_dir(&ctx.staging_dir).at(&ctx.staging_dir)?;
+    summary.files_published += 1;
+    summary.partitions.insert(partition, rows);
+    Ok(())
 }
 
 impl Ctx {

@@ -42,8 +42,8 @@ pub struct ClusterOptions {
     /// `fsync`, `synchronous_commit`, `full_page_writes` off and `wal_level=minimal`:
     /// fast and crash-unsafe, for tests, the demo and benchmarks only.
     pub fast_unsafe: bool,
-    /// Serve TLS (`ssl = on`) with this certificate and key, as a Tableau repository
-    /// does after `tsm security repository-ssl enable`. None: no TLS.
+    /// Serve TLS (`ssl = on`) with this certificate and key, as a production source
+    /// database does (see the TLS test). None: no TLS.
     pub tls: Option<ServerTls>,
 }
 

@@ -88,7 +88,7 @@ impl RunSummary {
                 }
             }
             if let Some(t) = &source.transform {
-                let _ = write!(out, "\n{}", t.to_text(&source.name));
+                let _ = write!(out, "\n{}", t.text());
             }
         }
         out

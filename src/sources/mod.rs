@@ -39,7 +39,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 
 pub use error::RunError;
-pub use summary::{DatasetSummary, SourceSummary};
+pub use summary::{DatasetSummary, DerivedSummary, SourceSummary};
 /// `usagelake bench` measures the extract of one kind: a generated Tableau-shaped table.
 pub use tableau::bench;
 
@@ -225,7 +225,7 @@ impl SourceConfig {
         ctx: &RunContext<'_>,
         range: DateRange,
         datasets: &mut [DatasetSummary],
-    ) -> Result<Option<tableau::enrich::TransformSummary>, RunError> {
+    ) -> Result<Option<DerivedSummary>, RunError> {
         match self {
             SourceConfig::Tableau(s) => {
                 tableau::backfill::rebuild_backfilled(s, ctx, range, datasets)

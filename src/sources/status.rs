@@ -49,8 +49,8 @@ pub struct DatasetStatus {
     pub notes: Vec<String>,
     /// Event days with no partition between days that have one.
     pub empty_days: Vec<String>,
-    /// Days the source defines that the lake must hold and does not (Indico: complete
-    /// UTC days not archived). Always a gap, unlike `empty_days` (a quiet day).
+    /// Days the source defines that the lake must hold and does not (e.g. complete UTC
+    /// days an API kind has not archived). Always a gap, unlike `empty_days` (a quiet day).
     pub missing_days: Vec<String>,
 }
 

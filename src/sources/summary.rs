@@ -8,8 +8,8 @@ use serde::Serialize;
 pub struct SourceSummary {
     pub name: String,
     pub datasets: Vec<DatasetSummary>,
-    /// Derived datasets rebuilt after the extract, with the resolution report.
-    pub transform: Option<crate::sources::tableau::enrich::TransformSummary>,
+    /// Derived datasets the kind rebuilt after the extract, in its own terms.
+    pub transform: Option<DerivedSummary>,
     /// Why the source failed as a whole (connecting, its session, or an error that
     /// stopped it), with its causes; the sources after it still ran. Datasets that
     /// failed on their own carry their `error` instead.
@@ -27,6 +27,33 @@ impl SourceSummary {
             transform: None,
             error: Some(crate::sources::status::error_chain(error)),
         }
+    }
+}
+
+/// What a source kind rebuilt from its raw datasets after the extract (an enriched log,
+/// daily seeds, its enrichment's resolution report), in the kind's own terms: the rest
+/// of the program only prints it and stores it in the run summary.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct DerivedSummary {
+    /// The kind's account as JSON, as it appears in the run summary file.
+    details: serde_json::Value,
+    /// Printed after the run table.
+    #[serde(skip)]
+    text: String,
+}
+
+impl DerivedSummary {
+    pub fn new(text: String, details: &impl Serialize) -> Self {
+        DerivedSummary {
+            // A summary of plain numbers and strings always converts.
+            details: serde_json::to_value(details).unwrap_or(serde_json::Value::Null),
+            text,
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
     }
 }
 

@@ -31,8 +31,7 @@ impl BatchTarget<'_> {
             row_group_rows: self.row_group_rows,
             max_open_partitions: 4,
             replace_while_null: None,
-            key_generation: 0,
-            run_id: self.run_id.to_string(),
+            ..WriterOptions::new(self.run_id)
         };
         let written = tokio::task::spawn_blocking(move || {
             let mut writer = DatasetWriter::open(

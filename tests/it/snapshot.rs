@@ -1,7 +1,9 @@
 //! The snapshot transaction bounds itself (issue 11 item 12): a run stuck between
 //! statements (a hung shared drive under the lake) must not hold its share locks, which
-//! block Tableau's own cleanup TRUNCATE, for longer than `idle_in_transaction_timeout`.
+//! block Tableau's own cleanup TRUNCATE, for longer than `idle_in_transaction_timeout`,
+//! and a run never holds it while the lake writer publishes.
 
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use usagelake::config::SslMode;
@@ -9,7 +11,10 @@ use usagelake::postgres::{
     ColumnSpec, ConnectOptions, PgSession, PgType, RowRange, TableKind, TableSpec,
 };
 
+use crate::support::cli::{assert_success, LakeFixture, PipelineSpec};
+use crate::support::lake::unique_ids;
 use crate::support::pg::TestDb;
+use crate::support::wait::wait_for;
 
 #[tokio::test]
 async fn an_idle_snapshot_is_ended_by_the_server_and_releases_its_locks() {
@@ -78,4 +83,59 @@ async fn an_idle_snapshot_is_ended_by_the_server_and_releases_its_locks() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     drop(session);
+}
+
+/// Issue 11 item 12: the run ends its snapshot transaction before the lake writer
+/// publishes (merges into existing partitions, renames, fsyncs), so a slow or hung drive
+/// never keeps locks on the repository. The run pauses where the first dataset starts
+/// publishing and the test looks at the repository's sessions from outside.
+#[tokio::test]
+async fn no_snapshot_transaction_is_open_while_the_lake_publishes() {
+    let db = TestDb::new().await;
+    db.load_demo(2_000, "2026-11-01".parse().unwrap(), 3).await;
+    let mut spec = PipelineSpec::new(db.host(), db.port(), db.dbname());
+    spec.datasets = Some(r#"["http_requests", "users"]"#);
+    let lake = LakeFixture::new(&spec);
+    let pause_dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_usagelake"))
+        .args(["run", lake.pipeline.to_str().unwrap(), "--quiet"])
+        .env_remove("USAGELAKE_FAILPOINT")
+        .env("USAGELAKE_PAUSEPOINT", "publish_started")
+        .env("USAGELAKE_PAUSEPOINT_DIR", pause_dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let reached = pause_dir.path().join("publish_started.reached");
+    let is_paused = wait_for(Duration::from_secs(120), || {
+        reached.exists() || matches!(child.try_wait(), Ok(Some(_)))
+    });
+    assert!(
+        is_paused && reached.exists(),
+        "the run never started publishing"
+    );
+
+    let open: Vec<String> = db
+        .client
+        .query(
+            "SELECT state FROM pg_stat_activity \
+             WHERE datname = $1 AND application_name = 'usagelake' AND xact_start IS NOT NULL",
+            &[&db.dbname()],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, Option<String>>(0).unwrap_or_default())
+        .collect();
+    std::fs::write(pause_dir.path().join("publish_started.resume"), b"").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        open.is_empty(),
+        "the run held a transaction on the repository while publishing: {open:?}"
+    );
+    assert_success(&out);
+    assert_eq!(
+        unique_ids(&lake.dataset_dir("http_requests"), "id").len(),
+        2_000
+    );
 }

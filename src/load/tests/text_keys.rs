@@ -1,4 +1,4 @@
-//! Text merge keys (Indico's changelog `id` is a string): reruns, overlaps, evictions
+//! Text merge keys (a changelog whose `id` is a string): reruns, overlaps, evictions
 //! and compaction keep each key once, as with integer keys.
 
 use std::collections::BTreeMap;
@@ -47,7 +47,7 @@ fn write_text(layout: &LakeLayout, opts: WriterOptions, batches: &[RecordBatch])
     };
     let mut w = DatasetWriter::open(
         layout,
-        "indico",
+        "api",
         "user_changelog",
         text_schema(),
         partitioning,
@@ -64,7 +64,7 @@ fn write_text(layout: &LakeLayout, opts: WriterOptions, batches: &[RecordBatch])
 fn text_keys(layout: &LakeLayout) -> (BTreeMap<String, usize>, usize) {
     let mut keys = BTreeMap::new();
     let mut files = 0;
-    for partition in list_partitions(layout, "indico", "user_changelog").unwrap() {
+    for partition in list_partitions(layout, "api", "user_changelog").unwrap() {
         for file in partition.files {
             files += 1;
             let reader =
@@ -128,7 +128,7 @@ fn rewrites_merge_text_keyed_runs_without_duplicates() {
     assert!(keys.values().all(|n| *n == 1));
     assert_eq!(files, 1, "three files compacted into one");
     // Sorted by (date, id) inside the compacted file.
-    let partition = &list_partitions(&layout, "indico", "user_changelog").unwrap()[0];
+    let partition = &list_partitions(&layout, "api", "user_changelog").unwrap()[0];
     let reader =
         ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&partition.files[0]).unwrap())
             .unwrap()

@@ -14,18 +14,18 @@ mod truth;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::convert::Infallible;
+
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
+use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
-use tokio::task::{JoinHandle, JoinSet};
+
+use crate::http::fake_server::{self, Body, FakeService};
 
 pub use faults::Fault;
 pub use truth::{generate_events, GroundTruth, DAYS, DAY_MS, FIRST_DAY_MS, ORG_ID};
@@ -37,8 +37,6 @@ pub const ADMIN_USERNAME: &str = "fake_admin";
 pub const ADMIN_PASSWORD: &str = "fake-admin-password-9f3c";
 pub const CLIENT_ID: &str = "fakeAppClientId";
 pub const CLIENT_SECRET: &str = "fake-client-secret-7d21";
-
-type Body = BoxBody<Bytes, std::io::Error>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Endpoint {
@@ -81,47 +79,23 @@ impl FakePortal {
     /// Binds 127.0.0.1:0 and serves until the handle is dropped. Returns the portal
     /// URL (the REST API is under `/sharing/rest`).
     pub async fn start(self) -> std::io::Result<(FakePortalHandle, String)> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}", listener.local_addr()?);
         let state = Arc::new(State {
             truth: self.truth,
             inner: Mutex::default(),
         });
-        let served = state.clone();
-        let acceptor = tokio::spawn(async move {
-            // Connections live in this set, so aborting the acceptor drops them all.
-            let mut connections = JoinSet::new();
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let state = served.clone();
-                connections.spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
-                        let state = state.clone();
-                        async move { Ok::<_, Infallible>(state.handle(request).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-                while connections.try_join_next().is_some() {}
-            }
-        });
-        Ok((FakePortalHandle { state, acceptor }, url))
+        let (server, address) = fake_server::serve(state.clone()).await?;
+        let handle = FakePortalHandle {
+            state,
+            _server: server,
+        };
+        Ok((handle, format!("http://{address}")))
     }
 }
 
 /// Controls and inspects a running fake; dropping it stops the server.
 pub struct FakePortalHandle {
     state: Arc<State>,
-    acceptor: JoinHandle<()>,
-}
-
-impl Drop for FakePortalHandle {
-    fn drop(&mut self) {
-        self.acceptor.abort();
-    }
+    _server: fake_server::RunningServer,
 }
 
 impl FakePortalHandle {
@@ -264,7 +238,9 @@ impl State {
         events.sort_by_key(|e| e["created"].as_i64().unwrap_or_default());
         Cow::Owned(events)
     }
+}
 
+impl FakeService for State {
     async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
         let method = request.method().to_string();
         let path = request.uri().path().to_string();

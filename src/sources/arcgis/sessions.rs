@@ -49,6 +49,7 @@ pub(super) fn rebuild(
         compression: ctx.output.compression,
         row_group_rows: ctx.output.row_group_rows,
         sort: None,
+        plain_columns: &[],
     };
     let history = crate::load::list_partitions(ctx.layout, name, "history").map_err(|e| {
         err(TransformError::List {

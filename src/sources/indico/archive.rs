@@ -54,7 +54,7 @@ impl DayRead {
 }
 
 /// Today's UTC date; `USAGELAKE_TODAY=YYYY-MM-DD` overrides it (tests of missed nights
-/// and catch-up; never set in production), as for Tableau's snapshot date.
+/// and catch-up; never set in production), as the other kinds' snapshot dates.
 pub fn today_utc() -> NaiveDate {
     std::env::var("USAGELAKE_TODAY")
         .ok()

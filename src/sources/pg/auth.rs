@@ -206,6 +206,7 @@ pub fn rebuild(
         compression: ctx.source.output.compression,
         row_group_rows: ctx.source.output.row_group_rows,
         sort: None,
+        plain_columns: &[],
     };
     let (events_out, rejected_out) = (publisher(AUTH_EVENTS), publisher(AUTH_REJECTED));
     let built: HashSet<String> = list(AUTH_EVENTS)?

@@ -245,6 +245,8 @@ pub(super) fn writer_options(ctx: &RunContext<'_>, key_generation: u32) -> Write
         replace_while_null: None,
         key_generation,
         run_id: ctx.run_id.to_string(),
+        // An arbitrary table's text columns are dictionary-encoded where values repeat.
+        plain_columns: Vec::new(),
     }
 }
 

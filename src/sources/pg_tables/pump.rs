@@ -6,7 +6,7 @@ use arrow_array::RecordBatch;
 use futures_util::{pin_mut, StreamExt};
 use tokio::sync::mpsc;
 
-use crate::load::{DatasetWriter, WriteSummary};
+use crate::load::{DatasetWriter, StagedWrite, WriteSummary};
 use crate::postgres::{PgSession, ResolvedTable, RowRange};
 use crate::progress::DatasetProgress;
 use crate::sources::RunError;
@@ -48,9 +48,32 @@ pub async fn pump(
 pub async fn pump_mapped(
     ctx: PumpContext<'_>,
     writer: DatasetWriter,
+    map: impl FnMut(RecordBatch) -> Result<RecordBatch, crate::postgres::ExtractError>,
+    observe: impl FnMut(&RecordBatch),
+) -> Result<WriteSummary, RunError> {
+    let (source_name, dataset) = (ctx.source_name, ctx.table.spec.dataset.as_str());
+    let staged = pump_staged_mapped(ctx, writer, map, observe).await?;
+    publish(source_name, dataset, staged).await
+}
+
+/// Streams the table into `writer` and closes its staged files without publishing them:
+/// the caller ends its transaction, then calls [`publish`], so the source database is
+/// not held while the lake's drive renames and fsyncs.
+pub async fn pump_staged(
+    ctx: PumpContext<'_>,
+    writer: DatasetWriter,
+    observe: impl FnMut(&RecordBatch),
+) -> Result<StagedWrite, RunError> {
+    pump_staged_mapped(ctx, writer, Ok, observe).await
+}
+
+/// [`pump_staged`] with [`pump_mapped`]'s per-batch rewrite.
+pub async fn pump_staged_mapped(
+    ctx: PumpContext<'_>,
+    writer: DatasetWriter,
     mut map: impl FnMut(RecordBatch) -> Result<RecordBatch, crate::postgres::ExtractError>,
     mut observe: impl FnMut(&RecordBatch),
-) -> Result<WriteSummary, RunError> {
+) -> Result<StagedWrite, RunError> {
     let dataset = ctx.table.spec.dataset.clone();
     let (tx, mut rx) = mpsc::channel::<Message>(CHANNEL_DEPTH);
     let writer_task = tokio::task::spawn_blocking(move || {
@@ -61,7 +84,7 @@ pub async fn pump_mapped(
                 Message::Abort => return Ok(None),
             }
         }
-        writer.commit().map(Some)
+        writer.finish_staging().map(Some)
     });
 
     let stream = ctx
@@ -110,4 +133,24 @@ pub async fn pump_mapped(
             source,
         }),
     }
+}
+
+/// Publishes a dataset staged by [`pump_staged`] (on a blocking thread: merges, renames,
+/// fsyncs).
+pub async fn publish(
+    source_name: &str,
+    dataset: &str,
+    staged: StagedWrite,
+) -> Result<WriteSummary, RunError> {
+    tokio::task::spawn_blocking(move || staged.publish())
+        .await
+        .map_err(|_| RunError::WriterLost {
+            source_name: source_name.to_string(),
+            dataset: dataset.to_string(),
+        })?
+        .map_err(|source| RunError::Load {
+            source_name: source_name.to_string(),
+            dataset: dataset.to_string(),
+            source,
+        })
 }

@@ -2,7 +2,8 @@
 //!
 //! Each event table's day is read by key range (`pg_tables::KeyLocator`), filtered
 //! exactly to the day's local time range, and merged by key into that day's partition
-//! only. Every day opens its own connection and snapshot (days run in parallel).
+//! only. Every day opens its own connection and snapshot (days run in parallel), and
+//! publishes what it staged after the snapshot has ended.
 //! Once every day is in, the derived datasets are rebuilt for the range.
 
 use std::collections::BTreeMap;
@@ -15,10 +16,10 @@ use crate::load::state::StateStore;
 use crate::load::{list_partitions, DatasetWriter, Partitioning, WriterOptions};
 use crate::postgres::TableKind;
 use crate::sources::pg_tables::key_locator::KeyLocator;
-use crate::sources::pg_tables::pump::{pump, PumpContext};
+use crate::sources::pg_tables::pump::{publish, pump_staged, PumpContext};
 use crate::sources::plan::{Availability, DatasetDay, DayPlan};
-use crate::sources::tableau::enrich::{RebuildRequest, TransformSummary};
-use crate::sources::{DatasetSummary, RunContext, RunError, SourceContext};
+use crate::sources::tableau::enrich::RebuildRequest;
+use crate::sources::{DatasetSummary, DerivedSummary, RunContext, RunError, SourceContext};
 
 /// A tableau source in a backfill: nothing is shared between days.
 pub struct Backfill<'a> {
@@ -38,7 +39,7 @@ impl<'a> Backfill<'a> {
     ) -> Result<Vec<DatasetSummary>, RunError> {
         let source = self.source;
         let tz = ctx.source.time_zone;
-        let mut out = Vec::new();
+        let mut read = Vec::new();
         // Days are written into each dataset's current key generation (see
         // `load::generation`); the state file is read, never written.
         let state = StateStore::new(ctx.source.layout)
@@ -72,6 +73,7 @@ impl<'a> Backfill<'a> {
                 replace_while_null: super::run::replace_while_null(&table),
                 key_generation: state.datasets.get(&dataset).map_or(0, |d| d.key_generation),
                 run_id: ctx.run_id.to_string(),
+                plain_columns: super::tables::plain_columns(),
             };
             let partitioning = Partitioning::EventDate {
                 time_column: time.clone(),
@@ -102,19 +104,27 @@ impl<'a> Backfill<'a> {
                 batch_rows: source.batch_rows,
                 progress: &bar,
             };
-            let written = pump(pump_ctx, writer, |_| {}).await?;
+            let staged = pump_staged(pump_ctx, writer, |_| {}).await?;
             bar.finish("done");
+            read.push((dataset, staged, started.elapsed().as_secs_f64()));
+        }
+        // Published once the snapshot has ended, as in a run: the repository's
+        // transaction never waits on the lake's drive.
+        let _ = session.finish().await;
+        let mut out = Vec::new();
+        for (dataset, staged, read_seconds) in read {
+            let started = std::time::Instant::now();
+            let written = publish(&source.name, &dataset, staged).await?;
             out.push(DatasetSummary {
                 name: dataset,
                 rows_read: written.rows_in,
                 rows_written: written.rows_written,
                 rows_already_present: written.rows_already_present,
                 partitions: written.partitions,
-                seconds: started.elapsed().as_secs_f64(),
+                seconds: read_seconds + started.elapsed().as_secs_f64(),
                 ..Default::default()
             });
         }
-        let _ = session.finish().await;
         Ok(out)
     }
 }
@@ -127,7 +137,7 @@ pub fn rebuild_backfilled(
     ctx: &RunContext<'_>,
     range: DateRange,
     datasets: &mut [DatasetSummary],
-) -> Result<Option<TransformSummary>, RunError> {
+) -> Result<Option<DerivedSummary>, RunError> {
     let has_requests = datasets
         .iter()
         .any(|d| d.name == "http_requests" && d.skipped.is_none());
@@ -151,7 +161,7 @@ pub fn rebuild_backfilled(
             source: e,
         })?;
     super::run::set_resolution_rate(datasets, &transform);
-    Ok(Some(transform))
+    Ok(Some(transform.to_derived(&source.name)))
 }
 
 /// Per day, per selected event dataset: rows the source holds (a count over the day's

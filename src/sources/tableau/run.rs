@@ -1,5 +1,6 @@
 //! An incremental run of a tableau source: one snapshot transaction per run; event
-//! tables read above their watermark, dimension tables snapshotted whole; then the
+//! tables read above their watermark, dimension tables snapshotted whole, each staged;
+//! the transaction ends; then each dataset is published and its state saved, and the
 //! derived datasets are rebuilt for what the run wrote.
 
 use std::time::Instant;
@@ -8,12 +9,12 @@ use chrono::{NaiveDate, Utc};
 
 use super::{open_session, tables, TableauSource};
 use crate::failpoint;
-use crate::load::state::{DatasetState, StateStore};
-use crate::load::{DatasetWriter, Partitioning, WriterOptions};
+use crate::load::state::{DatasetState, SourceState, StateStore};
+use crate::load::{DatasetWriter, Partitioning, StagedWrite, WriterOptions};
 use crate::postgres::{PgSession, ResolvedTable, RowRange, TableKind};
 use crate::sources::pg_tables::coverage;
 use crate::sources::pg_tables::event_stats::{next_key_state, EventStats};
-use crate::sources::pg_tables::pump::{pump, PumpContext};
+use crate::sources::pg_tables::pump::{publish, pump_staged, PumpContext};
 use crate::sources::tableau::enrich::{RebuildRequest, TransformSummary};
 use crate::sources::{DatasetSummary, RunContext, RunError, SourceSummary};
 
@@ -40,58 +41,61 @@ pub(crate) async fn run(
     })?;
     let run_date = snapshot_date_today(ctx.source.time_zone);
 
-    let mut datasets = Vec::new();
     let wanted = source
         .datasets()
         .into_iter()
         .filter(|d| ctx.source.requested.is_empty() || ctx.source.requested.iter().any(|r| r == d))
         .map(str::to_string)
         .collect::<Vec<_>>();
+    // Read every table inside the one snapshot, staging its rows; publishing (merging
+    // into existing partitions, renames, fsyncs) waits until the transaction has ended,
+    // so a slow or hung lake drive never holds locks on the repository (issue 11 item 12).
+    // What the transaction still covers: the COPYs and the staged files they stream into.
+    let mut read = Vec::new();
+    let mut read_error = None;
     for dataset in &wanted {
-        let spec = tables::table_spec(dataset, source.include_incomplete_jobs)
-            .expect("config validation admits only known datasets");
-        let is_event = matches!(spec.kind, TableKind::Event { .. });
-        let started = Instant::now();
-        let extract_error = |e| RunError::Extract {
-            source_name: name.clone(),
-            dataset: dataset.clone(),
-            source: Box::new(e),
-        };
-        let Some(table) = session.resolve(&spec).await.map_err(extract_error)? else {
-            datasets.push(DatasetSummary {
-                name: dataset.clone(),
-                skipped: Some(format!(
-                    "table `{}` does not exist on this server",
-                    spec.table
-                )),
-                ..Default::default()
-            });
-            continue;
-        };
-        if !table.ignored.is_empty() {
-            tracing::info!(source = %name, dataset = %dataset, columns = ?table.ignored, "server columns not in the spec are ignored");
-        }
-        let dataset_run = DatasetRun {
-            ctx,
-            source,
-            session: &session,
-            run_date,
-        };
-        let mut summary = if is_event {
-            let mut previous = state.datasets.get(dataset).cloned().unwrap_or_default();
-            if ctx.new_key_generation.contains(dataset) {
-                // Everything the source holds is read again into the next generation;
-                // rows already archived (same id and time) are dropped by the writer.
-                previous = DatasetState {
-                    key_generation: previous.key_generation + 1,
-                    ..Default::default()
-                };
-                tracing::warn!(source = %name, dataset = %dataset, generation = previous.key_generation,
-                    "starting a new key generation: re-reading the whole table");
+        match read_dataset(source, ctx, &session, &state, run_date, dataset).await {
+            Ok(staged) => read.push(staged),
+            Err(e) => {
+                read_error = Some(e);
+                break;
             }
-            let (summary, next) = dataset_run.event(&table, &previous).await?;
-            if let Some(next) = next {
-                state.datasets.insert(dataset.clone(), next);
+        }
+    }
+    // A read-only snapshot's rows stay valid whatever its COMMIT says: what was read is
+    // published before a closing error is reported, as when publishing came first.
+    let finished = session
+        .finish()
+        .await
+        .map_err(session_error("closing the snapshot transaction"));
+
+    let mut datasets = Vec::new();
+    for read in read {
+        let ReadDataset {
+            staged,
+            mut summary,
+            next,
+            read_seconds,
+        } = read;
+        let started = Instant::now();
+        let dataset = summary.name.clone();
+        let written = match staged {
+            Some(staged) => Some(publish(&name, &dataset, staged).await?),
+            None => None,
+        };
+        if let Some(written) = &written {
+            summary.rows_read = written.rows_in;
+            summary.rows_written = written.rows_written;
+            summary.rows_already_present = written.rows_already_present;
+            summary.partitions = written.partitions.clone();
+        }
+        match next {
+            NextState::Unchanged => {}
+            NextState::Event(mut next) => {
+                next.rows_total = Some(
+                    next.rows_total.unwrap_or(0) + written.as_ref().map_or(0, |w| w.rows_written),
+                );
+                state.datasets.insert(dataset.clone(), *next);
                 failpoint::hit("before_state");
                 store.save(&name, &state).map_err(|e| RunError::State {
                     source_name: name.clone(),
@@ -99,32 +103,28 @@ pub(crate) async fn run(
                 })?;
                 failpoint::hit("state_written");
             }
-            summary
-        } else {
-            let summary = dataset_run.snapshot(&table).await?;
-            let entry = state.datasets.entry(dataset.clone()).or_default();
-            entry.last_snapshot_date = Some(run_date.to_string());
-            entry.updated_at = Utc::now().to_rfc3339();
-            entry.run_id = run_id.to_string();
-            store.save(&name, &state).map_err(|e| RunError::State {
-                source_name: name.clone(),
-                source: e,
-            })?;
-            summary
-        };
-        summary.seconds = started.elapsed().as_secs_f64();
-        summary.ignored_columns = table.ignored.clone();
-        summary.missing_columns = table.missing.clone();
+            NextState::Snapshot => {
+                let entry = state.datasets.entry(dataset.clone()).or_default();
+                entry.last_snapshot_date = Some(run_date.to_string());
+                entry.updated_at = Utc::now().to_rfc3339();
+                entry.run_id = run_id.to_string();
+                store.save(&name, &state).map_err(|e| RunError::State {
+                    source_name: name.clone(),
+                    source: e,
+                })?;
+            }
+        }
+        summary.seconds = read_seconds + started.elapsed().as_secs_f64();
         datasets.push(summary);
     }
-    session
-        .finish()
-        .await
-        .map_err(session_error("closing the snapshot transaction"))?;
+    if let Some(e) = read_error {
+        return Err(e);
+    }
+    finished?;
     let transform = if source.enrich {
         let transform = rebuild_derived(source, ctx, run_date, &datasets)?;
         set_resolution_rate(&mut datasets, &transform);
-        Some(transform)
+        Some(transform.to_derived(&name))
     } else {
         None
     };
@@ -133,6 +133,96 @@ pub(crate) async fn run(
         datasets,
         transform,
         error: None,
+    })
+}
+
+/// One dataset read inside the snapshot: its rows staged, not yet published.
+struct ReadDataset {
+    /// None when the table does not exist on this server.
+    staged: Option<StagedWrite>,
+    /// Everything but the write counts, which publishing completes.
+    summary: DatasetSummary,
+    next: NextState,
+    read_seconds: f64,
+}
+
+/// The state to save once the dataset is published.
+enum NextState {
+    Unchanged,
+    /// The event cursor; `rows_total` still without this run's rows.
+    Event(Box<DatasetState>),
+    /// Today's snapshot was taken.
+    Snapshot,
+}
+
+async fn read_dataset(
+    source: &TableauSource,
+    ctx: &RunContext<'_>,
+    session: &PgSession,
+    state: &SourceState,
+    run_date: NaiveDate,
+    dataset: &str,
+) -> Result<ReadDataset, RunError> {
+    let name = &source.name;
+    let spec = tables::table_spec(dataset, source.include_incomplete_jobs)
+        .expect("config validation admits only known datasets");
+    let is_event = matches!(spec.kind, TableKind::Event { .. });
+    let started = Instant::now();
+    let extract_error = |e| RunError::Extract {
+        source_name: name.clone(),
+        dataset: dataset.to_string(),
+        source: Box::new(e),
+    };
+    let Some(table) = session.resolve(&spec).await.map_err(extract_error)? else {
+        return Ok(ReadDataset {
+            staged: None,
+            summary: DatasetSummary {
+                name: dataset.to_string(),
+                skipped: Some(format!(
+                    "table `{}` does not exist on this server",
+                    spec.table
+                )),
+                ..Default::default()
+            },
+            next: NextState::Unchanged,
+            read_seconds: 0.0,
+        });
+    };
+    if !table.ignored.is_empty() {
+        tracing::info!(source = %name, dataset = %dataset, columns = ?table.ignored, "server columns not in the spec are ignored");
+    }
+    let dataset_run = DatasetRun {
+        ctx,
+        source,
+        session,
+        run_date,
+    };
+    let (staged, mut summary, next) = if is_event {
+        let mut previous = state.datasets.get(dataset).cloned().unwrap_or_default();
+        if ctx.new_key_generation.iter().any(|d| d == dataset) {
+            // Everything the source holds is read again into the next generation;
+            // rows already archived (same id and time) are dropped by the writer.
+            previous = DatasetState {
+                key_generation: previous.key_generation + 1,
+                ..Default::default()
+            };
+            tracing::warn!(source = %name, dataset = %dataset, generation = previous.key_generation,
+                "starting a new key generation: re-reading the whole table");
+        }
+        let (staged, summary, next) = dataset_run.event(&table, &previous).await?;
+        let next = next.map_or(NextState::Unchanged, |n| NextState::Event(Box::new(n)));
+        (staged, summary, next)
+    } else {
+        let (staged, summary) = dataset_run.snapshot(&table).await?;
+        (staged, summary, NextState::Snapshot)
+    };
+    summary.ignored_columns = table.ignored.clone();
+    summary.missing_columns = table.missing.clone();
+    Ok(ReadDataset {
+        staged: Some(staged),
+        summary,
+        next,
+        read_seconds: started.elapsed().as_secs_f64(),
     })
 }
 
@@ -206,6 +296,7 @@ impl DatasetRun<'_> {
             replace_while_null: replace_while_null(table),
             key_generation,
             run_id: self.ctx.run_id.to_string(),
+            plain_columns: tables::plain_columns(),
         }
     }
 
@@ -230,12 +321,13 @@ impl DatasetRun<'_> {
         })
     }
 
-    /// Returns the summary and, for an incremental run that read rows, the next state.
+    /// Returns the staged rows, the summary and, for an incremental run that read rows,
+    /// the next state (its `rows_total` without this run's rows, known once published).
     async fn event(
         &self,
         table: &ResolvedTable,
         previous: &DatasetState,
-    ) -> Result<(DatasetSummary, Option<DatasetState>), RunError> {
+    ) -> Result<(StagedWrite, DatasetSummary, Option<DatasetState>), RunError> {
         let TableKind::Event {
             key, time, pending, ..
         } = &table.spec.kind
@@ -303,7 +395,7 @@ impl DatasetRun<'_> {
             batch_rows: self.source.batch_rows,
             progress: &bar,
         };
-        let written = pump(ctx, writer, |batch| {
+        let staged = pump_staged(ctx, writer, |batch| {
             stats.observe(batch, key_index, time_index)
         })
         .await?;
@@ -311,31 +403,31 @@ impl DatasetRun<'_> {
 
         let mut summary = DatasetSummary {
             name: table.spec.dataset.clone(),
-            rows_read: written.rows_in,
-            rows_written: written.rows_written,
-            rows_already_present: written.rows_already_present,
-            partitions: written.partitions,
             watermark_before: previous.watermark_key,
             watermark_after: previous.watermark_key,
             warnings: purge_warning.into_iter().collect(),
             ..Default::default()
         };
         if stats.rows == 0 && min_pending.is_none() {
-            return Ok((summary, None));
+            return Ok((staged, summary, None));
         }
+        // `rows_total` gets this run's rows once they are published (see `run`).
         let next = next_key_state(
             previous,
             &stats,
             self.source.lookback,
             min_pending,
-            written.rows_written,
+            0,
             self.ctx.run_id,
         );
         summary.watermark_after = next.watermark_key;
-        Ok((summary, Some(next)))
+        Ok((staged, summary, Some(next)))
     }
 
-    async fn snapshot(&self, table: &ResolvedTable) -> Result<DatasetSummary, RunError> {
+    async fn snapshot(
+        &self,
+        table: &ResolvedTable,
+    ) -> Result<(StagedWrite, DatasetSummary), RunError> {
         let writer = self.open_writer(
             table,
             Partitioning::SnapshotDate {
@@ -355,16 +447,13 @@ impl DatasetRun<'_> {
             batch_rows: self.source.batch_rows,
             progress: &bar,
         };
-        let written = pump(ctx, writer, |_| {}).await?;
+        let staged = pump_staged(ctx, writer, |_| {}).await?;
         bar.finish("done");
-        Ok(DatasetSummary {
+        let summary = DatasetSummary {
             name: table.spec.dataset.clone(),
-            rows_read: written.rows_in,
-            rows_written: written.rows_written,
-            rows_already_present: written.rows_already_present,
-            partitions: written.partitions,
             ..Default::default()
-        })
+        };
+        Ok((staged, summary))
     }
 }
 

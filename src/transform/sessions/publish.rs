@@ -103,6 +103,7 @@ pub fn rebuild_sessions(request: &SessionsRequest<'_>) -> Result<SessionsSummary
         compression: request.compression,
         row_group_rows: request.row_group_rows,
         sort: None,
+        plain_columns: &[],
     };
     let mut summary = SessionsSummary {
         events,

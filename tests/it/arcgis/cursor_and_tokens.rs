@@ -207,3 +207,51 @@ async fn garbage_that_never_stops_fails_with_the_page_named() {
     assert!(message.contains("unreadable response"), "{message}");
     assert!(message.contains("history slice ["), "{message}");
 }
+
+/// `generateToken` answering `{}` (no token, no error), as portals behind some proxies
+/// do under load: a garbage answer like any other, retried a bounded number of times.
+#[tokio::test]
+async fn a_token_answer_with_neither_token_nor_error_is_retried() {
+    let fx = fixture(300, 5).await;
+    let empty = || Fault::Raw {
+        status: 200,
+        body: "{}".into(),
+    };
+    fx.fake.inject(Endpoint::Token, 1, empty());
+    fx.fake.inject(Endpoint::Token, 2, empty());
+    let portal = fx
+        .connect(&fx.config())
+        .await
+        .expect("an empty token answer is transient");
+    assert_eq!(fx.fake.request_count(Endpoint::Token), 3);
+    let (from, to) = range(&fx.fake);
+    let slices = fetch(&portal, from, to).await.expect("the token works");
+    assert_exactly_once(&fx.fake, &slices);
+}
+
+#[tokio::test]
+async fn a_token_answer_that_stays_empty_fails_after_bounded_retries() {
+    let fx = fixture(100, 5).await;
+    fx.fake.inject_every(
+        Endpoint::Token,
+        1,
+        Fault::Raw {
+            status: 200,
+            body: "{}".into(),
+        },
+    );
+    let err = fx
+        .connect(&fx.config())
+        .await
+        .err()
+        .expect("no token ever comes");
+    assert!(matches!(err, ArcgisError::Auth { .. }), "{err}");
+    assert_eq!(
+        fx.fake.request_count(Endpoint::Token),
+        4,
+        "bounded by max_attempts"
+    );
+    let shown = format!("{err} {err:?}");
+    assert!(shown.contains("missing field `token`"), "{shown}");
+    assert!(fx.secrets_in(&shown).is_empty(), "{shown}");
+}

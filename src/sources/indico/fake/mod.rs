@@ -12,19 +12,19 @@ mod graph;
 pub mod truth;
 
 use std::collections::HashMap;
-use std::convert::Infallible;
+
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
 use chrono::NaiveDate;
-use http_body_util::{combinators::BoxBody, BodyExt, Full};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+
 use serde_json::{json, Map, Value};
-use tokio::net::TcpListener;
-use tokio::task::{JoinHandle, JoinSet};
+
+use crate::http::fake_server::{self, Body, FakeService};
 
 pub use truth::{generate, Truth};
 
@@ -33,8 +33,6 @@ use graph::PageArgs;
 
 /// The API token the fake accepts.
 pub const API_TOKEN: &str = "fake-indico-api-token-51c7";
-
-type Body = BoxBody<Bytes, std::io::Error>;
 
 /// A one-shot fault, fired by the n-th GraphQL request (1-based, retries included).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,47 +78,24 @@ impl FakeIndico {
 
     /// Binds 127.0.0.1:0 and serves until the handle is dropped. Returns `host:port`.
     pub async fn start(self) -> std::io::Result<(FakeIndicoHandle, String)> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let host = listener.local_addr()?.to_string();
         let state = Arc::new(State {
             truth: self.truth,
             schema: Schema::indico(),
             inner: Mutex::default(),
         });
-        let served = state.clone();
-        let acceptor = tokio::spawn(async move {
-            let mut connections = JoinSet::new();
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let state = served.clone();
-                connections.spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
-                        let state = state.clone();
-                        async move { Ok::<_, Infallible>(state.handle(request).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-                while connections.try_join_next().is_some() {}
-            }
-        });
-        Ok((FakeIndicoHandle { state, acceptor }, host))
+        let (server, address) = fake_server::serve(state.clone()).await?;
+        let handle = FakeIndicoHandle {
+            state,
+            _server: server,
+        };
+        Ok((handle, address.to_string()))
     }
 }
 
 /// Controls and inspects a running fake; dropping it stops the server.
 pub struct FakeIndicoHandle {
     state: Arc<State>,
-    acceptor: JoinHandle<()>,
-}
-
-impl Drop for FakeIndicoHandle {
-    fn drop(&mut self) {
-        self.acceptor.abort();
-    }
+    _server: fake_server::RunningServer,
 }
 
 impl FakeIndicoHandle {
@@ -176,7 +151,9 @@ impl State {
         // A panicking test thread must not wedge the fake for the others.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
 
+impl FakeService for State {
     async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
         let path = request.uri().path().to_string();
         let bearer = request
@@ -229,7 +206,9 @@ impl State {
             )
             .expect("static response parts are valid")
     }
+}
 
+impl State {
     fn exchange(&self, bearer: Option<&str>) -> (u16, Value, Option<u64>) {
         if bearer != Some(API_TOKEN) {
             return (

@@ -207,6 +207,11 @@ fn rebuild_on_this_thread(
 }
 
 impl TransformSummary {
+    /// The run summary's kind-neutral form: this summary as JSON, and its text.
+    pub fn to_derived(&self, source: &str) -> crate::sources::DerivedSummary {
+        crate::sources::DerivedSummary::new(self.to_text(source), self)
+    }
+
     /// Printed after the run table: what was rebuilt, how fast, and the resolution report.
     pub fn to_text(&self, source: &str) -> String {
         let rows = |d: &str| self.rows.get(d).copied().unwrap_or(0);
@@ -238,6 +243,7 @@ impl RebuildRequest<'_> {
                 time_column: "created_at".into(),
                 key_column: "id".into(),
             }),
+            plain_columns: crate::sources::tableau::tables::UNIQUE_TEXT_COLUMNS,
         }
     }
 }
