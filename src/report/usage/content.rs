@@ -6,9 +6,10 @@
 //! snapshots in force on `--to`. Users are counted by `user_id` within a site; unknown
 //! users (NULL or 0) count for loads but not as users.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::activity::id_names;
 use super::clock::local_time;
@@ -36,7 +37,7 @@ enum ContentKey {
 
 #[derive(Default)]
 struct Usage {
-    users: HashSet<i32>,
+    users: FxHashSet<i32>,
     view_loads: i64,
     requests: i64,
     /// The latest day seen, and the names on it: (site, project, workbook, view).
@@ -77,11 +78,11 @@ impl Usage {
 /// One partition's aggregates, merged across partitions afterwards.
 #[derive(Default)]
 struct Partial {
-    by_view: HashMap<ContentKey, Usage>,
-    by_workbook: HashMap<ContentKey, Usage>,
+    by_view: FxHashMap<ContentKey, Usage>,
+    by_workbook: FxHashMap<ContentKey, Usage>,
     /// Latest day with a view load, over the whole lake up to --to.
-    last_view_load: HashMap<(i32, i32), NaiveDate>,
-    last_wb_load: HashMap<(i32, i32), NaiveDate>,
+    last_view_load: FxHashMap<(i32, i32), NaiveDate>,
+    last_wb_load: FxHashMap<(i32, i32), NaiveDate>,
 }
 
 impl Partial {
@@ -137,7 +138,7 @@ impl Partial {
     }
 }
 
-fn later(map: &mut HashMap<(i32, i32), NaiveDate>, key: (i32, i32), date: NaiveDate) {
+fn later(map: &mut FxHashMap<(i32, i32), NaiveDate>, key: (i32, i32), date: NaiveDate) {
     let e = map.entry(key).or_insert(date);
     *e = (*e).max(date);
 }
@@ -416,13 +417,13 @@ fn stale_content(
     source: &str,
     range: DateRange,
     site_id: Option<i32>,
-    last_view_load: &HashMap<(i32, i32), NaiveDate>,
-    last_wb_load: &HashMap<(i32, i32), NaiveDate>,
+    last_view_load: &FxHashMap<(i32, i32), NaiveDate>,
+    last_wb_load: &FxHashMap<(i32, i32), NaiveDate>,
     out: &mut Section,
 ) -> Result<(), ReportError> {
     let sites = id_names(lake, source, "sites", range.to, &["name"])?;
     let workbook_names = id_names(lake, source, "workbooks", range.to, &["name"])?;
-    let viewed = |map: &HashMap<(i32, i32), NaiveDate>, key| map.get(&key).copied();
+    let viewed = |map: &FxHashMap<(i32, i32), NaiveDate>, key| map.get(&key).copied();
     // (type order, site, workbook, view) → row: sorted output.
     let mut rows: BTreeMap<(u8, String, String, String), Vec<Cell>> = BTreeMap::new();
     for (dataset, is_view) in [("workbooks", false), ("views", true)] {
