@@ -64,7 +64,11 @@ impl Usage {
         }
     }
 
-    fn merge(&mut self, other: Usage) {
+    fn merge(&mut self, mut other: Usage) {
+        // Insert the smaller set into the larger.
+        if other.users.len() > self.users.len() {
+            std::mem::swap(&mut self.users, &mut other.users);
+        }
         self.users.extend(other.users);
         self.view_loads += other.view_loads;
         self.requests += other.requests;
@@ -75,7 +79,7 @@ impl Usage {
     }
 }
 
-/// One partition's aggregates, merged across partitions afterwards.
+/// One thread's aggregates over its partitions, merged afterwards.
 #[derive(Default)]
 struct Partial {
     by_view: FxHashMap<ContentKey, Usage>,
@@ -234,8 +238,11 @@ pub fn content(lake: &Lake, query: &ContentQuery) -> Result<Report, ReportError>
             .filter(|p| p.date <= range.to)
             .collect::<Vec<_>>();
         any_partition |= partitions.iter().any(|p| p.date >= range.from);
-        let mut total = Partial::default();
-        for partial in lake::par_map(&partitions, |p| read_usage(p, range, site_id))? {
+        let mut partials =
+            lake::par_fold(&partitions, |partial, p| read_usage(partial, p, range, site_id))?
+                .into_iter();
+        let mut total = partials.next().unwrap_or_default();
+        for partial in partials {
             total.merge(partial);
         }
         let Partial {
@@ -315,13 +322,14 @@ pub fn content(lake: &Lake, query: &ContentQuery) -> Result<Report, ReportError>
     })
 }
 
-/// One `usage_daily` partition aggregated: all columns inside the range, the four that
-/// date the last view load before it.
+/// One `usage_daily` partition added to `partial`: all columns inside the range, the four
+/// that date the last view load before it.
 fn read_usage(
+    partial: &mut Partial,
     p: &lake::Partition,
     range: DateRange,
     site_id: Option<i32>,
-) -> Result<Partial, ReportError> {
+) -> Result<(), ReportError> {
     let in_range = p.date >= range.from;
     let columns: &[&str] = if in_range {
         &[
@@ -340,7 +348,6 @@ fn read_usage(
     } else {
         &["site_id", "workbook_id", "view_id", "view_loads"]
     };
-    let mut partial = Partial::default();
     for b in read_columns(&p.files, columns)? {
         let site_col = i32_col(&b, "site_id");
         let site_name = str_col(&b, "site_name");
@@ -377,7 +384,7 @@ fn read_usage(
             partial.add(&usage, range);
         }
     }
-    Ok(partial)
+    Ok(())
 }
 
 /// Site id → [name, url_namespace] from the `sites` snapshot in force.
