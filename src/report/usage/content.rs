@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use super::activity::id_names;
 use super::clock::local_time;
@@ -17,6 +17,7 @@ use super::lake::{
     self, bool_col, get, i32_col, i64_col, read_columns, str_col, ts_col, Lake, Platform,
 };
 use super::table::{Cell, Report, Section};
+use super::user_set::{DenseUsers, UserSet};
 use super::{DateRange, ReportError};
 
 const USAGE_HINT: &str =
@@ -37,7 +38,8 @@ enum ContentKey {
 
 #[derive(Default)]
 struct Usage {
-    users: FxHashSet<i32>,
+    /// Dense ids of the thread's `DenseUsers`.
+    users: UserSet,
     view_loads: i64,
     requests: i64,
     /// The latest day seen, and the names on it: (site, project, workbook, view).
@@ -46,9 +48,9 @@ struct Usage {
 }
 
 impl Usage {
-    fn add(&mut self, row: &UsageRow<'_>) {
-        if let Some(u) = row.user_id.filter(|u| *u != 0) {
-            self.users.insert(u);
+    fn add(&mut self, row: &UsageRow<'_>, user: Option<u32>, universe: usize) {
+        if let Some(u) = user {
+            self.users.insert(u, universe);
         }
         self.view_loads += row.view_loads;
         self.requests += row.requests;
@@ -64,12 +66,11 @@ impl Usage {
         }
     }
 
-    fn merge(&mut self, mut other: Usage) {
-        // Insert the smaller set into the larger.
-        if other.users.len() > self.users.len() {
-            std::mem::swap(&mut self.users, &mut other.users);
+    /// `translation`: other's dense user ids → ours.
+    fn merge(&mut self, other: Usage, translation: &[u32], universe: usize) {
+        for id in other.users.members() {
+            self.users.insert(translation[id as usize], universe);
         }
-        self.users.extend(other.users);
         self.view_loads += other.view_loads;
         self.requests += other.requests;
         if self.latest < other.latest {
@@ -82,6 +83,7 @@ impl Usage {
 /// One thread's aggregates over its partitions, merged afterwards.
 #[derive(Default)]
 struct Partial {
+    users: DenseUsers,
     by_view: FxHashMap<ContentKey, Usage>,
     by_workbook: FxHashMap<ContentKey, Usage>,
     /// Latest day with a view load, over the whole lake up to --to.
@@ -91,6 +93,8 @@ struct Partial {
 
 impl Partial {
     fn add(&mut self, row: &UsageRow<'_>, range: DateRange) {
+        let user = row.user_id.filter(|u| *u != 0).map(|u| self.users.id(u));
+        let universe = self.users.len();
         if row.view_loads > 0 {
             if let Some(v) = row.view_id {
                 later(&mut self.last_view_load, (row.site_id, v), row.date);
@@ -111,24 +115,34 @@ impl Partial {
                     row.view_name.to_string(),
                 ),
             };
-            self.by_view.entry(key).or_default().add(row);
+            self.by_view
+                .entry(key)
+                .or_default()
+                .add(row, user, universe);
         }
         if matches!(row.item_type, Some("View" | "Workbook")) {
             let key = match row.workbook_id {
                 Some(w) => ContentKey::Id(row.site_id, w),
                 None => ContentKey::Name(row.site_id, row.workbook_name.to_string(), String::new()),
             };
-            self.by_workbook.entry(key).or_default().add(row);
+            self.by_workbook
+                .entry(key)
+                .or_default()
+                .add(row, user, universe);
         }
     }
 
     fn merge(&mut self, other: Partial) {
+        let translation = self.users.translation(&other.users);
+        let universe = self.users.len();
         for (mine, theirs) in [
             (&mut self.by_view, other.by_view),
             (&mut self.by_workbook, other.by_workbook),
         ] {
             for (key, usage) in theirs {
-                mine.entry(key).or_default().merge(usage);
+                mine.entry(key)
+                    .or_default()
+                    .merge(usage, &translation, universe);
             }
         }
         for (mine, theirs) in [
@@ -246,6 +260,7 @@ pub fn content(lake: &Lake, query: &ContentQuery) -> Result<Report, ReportError>
             total.merge(partial);
         }
         let Partial {
+            users: _,
             by_view,
             by_workbook,
             last_view_load,

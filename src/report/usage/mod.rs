@@ -22,6 +22,7 @@ mod lake;
 mod logins;
 mod maintenance;
 pub mod table;
+mod user_set;
 
 use std::path::Path;
 
