@@ -252,9 +252,10 @@ pub fn content(lake: &Lake, query: &ContentQuery) -> Result<Report, ReportError>
             .filter(|p| p.date <= range.to)
             .collect::<Vec<_>>();
         any_partition |= partitions.iter().any(|p| p.date >= range.from);
-        let mut partials =
-            lake::par_fold(&partitions, |partial, p| read_usage(partial, p, range, site_id))?
-                .into_iter();
+        let mut partials = lake::par_fold(&partitions, |partial, p| {
+            read_usage(partial, p, range, site_id)
+        })?
+        .into_iter();
         let mut total = partials.next().unwrap_or_default();
         for partial in partials {
             total.merge(partial);

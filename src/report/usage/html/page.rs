@@ -121,8 +121,12 @@ pub fn render_page(lake: &Lake, query: &PageQuery) -> Result<String, ReportError
         });
     // Without any activity in the range the page would be empty: say so instead.
     let adoption_report = adoption_report?;
-    let (content_report, inactive_report, logins_report, window_report) =
-        (content_report?, inactive_report?, logins_report?, window_report?);
+    let (content_report, inactive_report, logins_report, window_report) = (
+        content_report?,
+        inactive_report?,
+        logins_report?,
+        window_report?,
+    );
 
     let mut body = String::new();
     let _ = write!(
