@@ -6,9 +6,10 @@
 //! snapshots in force on `--to`. Users are counted by `user_id` within a site; unknown
 //! users (NULL or 0) count for loads but not as users.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use rustc_hash::FxHashMap;
 
 use super::activity::id_names;
 use super::clock::local_time;
@@ -16,6 +17,7 @@ use super::lake::{
     self, bool_col, get, i32_col, i64_col, read_columns, str_col, ts_col, Lake, Platform,
 };
 use super::table::{Cell, Report, Section};
+use super::user_set::{DenseUsers, UserSet};
 use super::{DateRange, ReportError};
 
 const USAGE_HINT: &str =
@@ -36,7 +38,8 @@ enum ContentKey {
 
 #[derive(Default)]
 struct Usage {
-    users: HashSet<i32>,
+    /// Dense ids of the thread's `DenseUsers`.
+    users: UserSet,
     view_loads: i64,
     requests: i64,
     /// The latest day seen, and the names on it: (site, project, workbook, view).
@@ -45,9 +48,9 @@ struct Usage {
 }
 
 impl Usage {
-    fn add(&mut self, row: &UsageRow<'_>) {
-        if let Some(u) = row.user_id.filter(|u| *u != 0) {
-            self.users.insert(u);
+    fn add(&mut self, row: &UsageRow<'_>, user: Option<u32>, universe: usize) {
+        if let Some(u) = user {
+            self.users.insert(u, universe);
         }
         self.view_loads += row.view_loads;
         self.requests += row.requests;
@@ -63,8 +66,11 @@ impl Usage {
         }
     }
 
-    fn merge(&mut self, other: Usage) {
-        self.users.extend(other.users);
+    /// `translation`: other's dense user ids → ours.
+    fn merge(&mut self, other: Usage, translation: &[u32], universe: usize) {
+        for id in other.users.members() {
+            self.users.insert(translation[id as usize], universe);
+        }
         self.view_loads += other.view_loads;
         self.requests += other.requests;
         if self.latest < other.latest {
@@ -74,18 +80,21 @@ impl Usage {
     }
 }
 
-/// One partition's aggregates, merged across partitions afterwards.
+/// One thread's aggregates over its partitions, merged afterwards.
 #[derive(Default)]
 struct Partial {
-    by_view: HashMap<ContentKey, Usage>,
-    by_workbook: HashMap<ContentKey, Usage>,
+    users: DenseUsers,
+    by_view: FxHashMap<ContentKey, Usage>,
+    by_workbook: FxHashMap<ContentKey, Usage>,
     /// Latest day with a view load, over the whole lake up to --to.
-    last_view_load: HashMap<(i32, i32), NaiveDate>,
-    last_wb_load: HashMap<(i32, i32), NaiveDate>,
+    last_view_load: FxHashMap<(i32, i32), NaiveDate>,
+    last_wb_load: FxHashMap<(i32, i32), NaiveDate>,
 }
 
 impl Partial {
     fn add(&mut self, row: &UsageRow<'_>, range: DateRange) {
+        let user = row.user_id.filter(|u| *u != 0).map(|u| self.users.id(u));
+        let universe = self.users.len();
         if row.view_loads > 0 {
             if let Some(v) = row.view_id {
                 later(&mut self.last_view_load, (row.site_id, v), row.date);
@@ -106,24 +115,34 @@ impl Partial {
                     row.view_name.to_string(),
                 ),
             };
-            self.by_view.entry(key).or_default().add(row);
+            self.by_view
+                .entry(key)
+                .or_default()
+                .add(row, user, universe);
         }
         if matches!(row.item_type, Some("View" | "Workbook")) {
             let key = match row.workbook_id {
                 Some(w) => ContentKey::Id(row.site_id, w),
                 None => ContentKey::Name(row.site_id, row.workbook_name.to_string(), String::new()),
             };
-            self.by_workbook.entry(key).or_default().add(row);
+            self.by_workbook
+                .entry(key)
+                .or_default()
+                .add(row, user, universe);
         }
     }
 
     fn merge(&mut self, other: Partial) {
+        let translation = self.users.translation(&other.users);
+        let universe = self.users.len();
         for (mine, theirs) in [
             (&mut self.by_view, other.by_view),
             (&mut self.by_workbook, other.by_workbook),
         ] {
             for (key, usage) in theirs {
-                mine.entry(key).or_default().merge(usage);
+                mine.entry(key)
+                    .or_default()
+                    .merge(usage, &translation, universe);
             }
         }
         for (mine, theirs) in [
@@ -137,7 +156,7 @@ impl Partial {
     }
 }
 
-fn later(map: &mut HashMap<(i32, i32), NaiveDate>, key: (i32, i32), date: NaiveDate) {
+fn later(map: &mut FxHashMap<(i32, i32), NaiveDate>, key: (i32, i32), date: NaiveDate) {
     let e = map.entry(key).or_insert(date);
     *e = (*e).max(date);
 }
@@ -233,11 +252,16 @@ pub fn content(lake: &Lake, query: &ContentQuery) -> Result<Report, ReportError>
             .filter(|p| p.date <= range.to)
             .collect::<Vec<_>>();
         any_partition |= partitions.iter().any(|p| p.date >= range.from);
-        let mut total = Partial::default();
-        for partial in lake::par_map(&partitions, |p| read_usage(p, range, site_id))? {
+        let mut partials = lake::par_fold(&partitions, |partial, p| {
+            read_usage(partial, p, range, site_id)
+        })?
+        .into_iter();
+        let mut total = partials.next().unwrap_or_default();
+        for partial in partials {
             total.merge(partial);
         }
         let Partial {
+            users: _,
             by_view,
             by_workbook,
             last_view_load,
@@ -314,13 +338,14 @@ pub fn content(lake: &Lake, query: &ContentQuery) -> Result<Report, ReportError>
     })
 }
 
-/// One `usage_daily` partition aggregated: all columns inside the range, the four that
-/// date the last view load before it.
+/// One `usage_daily` partition added to `partial`: all columns inside the range, the four
+/// that date the last view load before it.
 fn read_usage(
+    partial: &mut Partial,
     p: &lake::Partition,
     range: DateRange,
     site_id: Option<i32>,
-) -> Result<Partial, ReportError> {
+) -> Result<(), ReportError> {
     let in_range = p.date >= range.from;
     let columns: &[&str] = if in_range {
         &[
@@ -339,7 +364,6 @@ fn read_usage(
     } else {
         &["site_id", "workbook_id", "view_id", "view_loads"]
     };
-    let mut partial = Partial::default();
     for b in read_columns(&p.files, columns)? {
         let site_col = i32_col(&b, "site_id");
         let site_name = str_col(&b, "site_name");
@@ -376,7 +400,7 @@ fn read_usage(
             partial.add(&usage, range);
         }
     }
-    Ok(partial)
+    Ok(())
 }
 
 /// Site id → [name, url_namespace] from the `sites` snapshot in force.
@@ -416,13 +440,13 @@ fn stale_content(
     source: &str,
     range: DateRange,
     site_id: Option<i32>,
-    last_view_load: &HashMap<(i32, i32), NaiveDate>,
-    last_wb_load: &HashMap<(i32, i32), NaiveDate>,
+    last_view_load: &FxHashMap<(i32, i32), NaiveDate>,
+    last_wb_load: &FxHashMap<(i32, i32), NaiveDate>,
     out: &mut Section,
 ) -> Result<(), ReportError> {
     let sites = id_names(lake, source, "sites", range.to, &["name"])?;
     let workbook_names = id_names(lake, source, "workbooks", range.to, &["name"])?;
-    let viewed = |map: &HashMap<(i32, i32), NaiveDate>, key| map.get(&key).copied();
+    let viewed = |map: &FxHashMap<(i32, i32), NaiveDate>, key| map.get(&key).copied();
     // (type order, site, workbook, view) → row: sorted output.
     let mut rows: BTreeMap<(u8, String, String, String), Vec<Cell>> = BTreeMap::new();
     for (dataset, is_view) in [("workbooks", false), ("views", true)] {

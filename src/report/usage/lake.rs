@@ -297,6 +297,60 @@ pub fn par_map<I: Sync, T: Send>(
         .collect()
 }
 
+/// `fold` over every item on up to `available_parallelism` threads, each thread into an
+/// accumulator of its own; the accumulators come back (one per thread that did any work,
+/// in no particular order) for the caller to merge. Cheaper than [`par_map`] when the
+/// per-item results are large and merging them costs as much as making them (the distinct
+/// user sets of `content`). On failure, the error of the first failing item.
+pub fn par_fold<I: Sync, A: Default + Send>(
+    items: &[I],
+    fold: impl Fn(&mut A, &I) -> Result<(), ReportError> + Sync,
+) -> Result<Vec<A>, ReportError> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut acc = A::default();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else {
+                return Ok(acc);
+            };
+            // Items are claimed in order and a failed thread claims no more, so every item
+            // before the lowest failing one was folded by someone: that error is the first.
+            fold(&mut acc, item).map_err(|e| (i, e))?;
+        }
+    };
+    let results: Vec<Result<A, (usize, ReportError)>> = if workers <= 1 {
+        vec![work()]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers).map(|_| scope.spawn(work)).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("no worker panics"))
+                .collect()
+        })
+    };
+    let mut accumulators = Vec::new();
+    let mut first_error: Option<(usize, ReportError)> = None;
+    for result in results {
+        match result {
+            Ok(acc) => accumulators.push(acc),
+            Err((i, e)) => {
+                if first_error.as_ref().is_none_or(|(j, _)| i < *j) {
+                    first_error = Some((i, e));
+                }
+            }
+        }
+    }
+    match first_error {
+        Some((_, e)) => Err(e),
+        None => Ok(accumulators),
+    }
+}
+
 /// Typed column accessors: `None` when the column is absent or has another type.
 pub fn i32_col<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a Int32Array> {
     batch
@@ -448,6 +502,28 @@ mod tests {
         assert_eq!(date(1), Some(d(3)));
         assert_eq!(date(6), Some(d(3)));
         assert_eq!(date(30), Some(d(7)));
+    }
+
+    #[test]
+    fn par_fold_folds_every_item_once_and_reports_the_first_error() {
+        let items: Vec<u64> = (1..=200).collect();
+        let sums = par_fold(&items, |acc: &mut (u64, u64), i| {
+            acc.0 += i;
+            acc.1 += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert!(!sums.is_empty());
+        let total = sums.iter().fold((0, 0), |t, s| (t.0 + s.0, t.1 + s.1));
+        assert_eq!(total, (200 * 201 / 2, 200));
+        let failed = par_fold(&items, |_: &mut (), i| {
+            if *i == 30 || *i == 150 {
+                Err(ReportError::BadArgument(format!("item {i}")))
+            } else {
+                Ok(())
+            }
+        });
+        assert!(matches!(failed, Err(ReportError::BadArgument(m)) if m == "item 30"));
     }
 
     #[test]

@@ -8,9 +8,10 @@
 //! counted once across sites by `system_user_id`); ArcGIS activity is `history` events by
 //! actor and `logins` sign-ins.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::activity;
 use super::clock::{hour_of_week, hour_of_week_label, local_time, DayHours, WEEKDAYS};
@@ -35,14 +36,14 @@ pub struct WindowQuery {
 /// One source's activity: per concrete local (date, hour), person → last activity (µs).
 #[derive(Default)]
 struct Hourly {
-    hours: BTreeMap<(NaiveDate, u32), HashMap<i64, i64>>,
+    hours: BTreeMap<(NaiveDate, u32), FxHashMap<i64, i64>>,
     /// person → (user, full name)
-    names: HashMap<i64, (String, Option<String>)>,
+    names: FxHashMap<i64, (String, Option<String>)>,
 }
 
 impl Hourly {
-    fn slot_sets(&self) -> Vec<HashSet<i64>> {
-        let mut slots = vec![HashSet::new(); HOURS_PER_WEEK];
+    fn slot_sets(&self) -> Vec<FxHashSet<i64>> {
+        let mut slots = vec![FxHashSet::default(); HOURS_PER_WEEK];
         for ((date, hour), people) in &self.hours {
             slots[hour_of_week(*date, *hour)].extend(people.keys().copied());
         }
@@ -143,8 +144,8 @@ pub fn maintenance_window(lake: &Lake, query: &WindowQuery) -> Result<Report, Re
         let Some(start) = query.at.or(ranked.first().map(|r| r.0)) else {
             continue;
         };
-        let window: HashSet<usize> = window_slots(start, query.hours).collect();
-        let mut people: HashMap<i64, (i64, i64)> = HashMap::new();
+        let window: FxHashSet<usize> = window_slots(start, query.hours).collect();
+        let mut people: FxHashMap<i64, (i64, i64)> = FxHashMap::default();
         for ((date, hour), active) in &hourly.hours {
             if !window.contains(&hour_of_week(*date, *hour)) {
                 continue;
@@ -207,10 +208,10 @@ pub fn maintenance_window(lake: &Lake, query: &WindowQuery) -> Result<Report, Re
 
 /// The `count` quietest non-overlapping windows of `hours` hours: (start, distinct users),
 /// fewest users first, ties broken by the earlier start in the week.
-pub fn quietest(slots: &[HashSet<i64>], hours: u32, count: usize) -> Vec<(usize, usize)> {
+pub fn quietest(slots: &[FxHashSet<i64>], hours: u32, count: usize) -> Vec<(usize, usize)> {
     let mut windows: Vec<(usize, usize)> = (0..HOURS_PER_WEEK)
         .map(|start| {
-            let mut people: HashSet<i64> = HashSet::new();
+            let mut people: FxHashSet<i64> = FxHashSet::default();
             for slot in window_slots(start, hours) {
                 people.extend(&slots[slot]);
             }
@@ -254,7 +255,7 @@ fn tableau_hourly(
     let columns = ["created_at", "user_id", "system_user_id", "site_id"];
     let days = lake::par_map(&partitions, |p| {
         let clock = DayHours::new(lake.tz, p.date);
-        let mut hours: Vec<HashMap<i64, i64>> = vec![HashMap::new(); 24];
+        let mut hours: Vec<FxHashMap<i64, i64>> = vec![FxHashMap::default(); 24];
         for b in read_columns(&p.files, &columns)? {
             let created = ts_col(&b, "created_at");
             let user = i32_col(&b, "user_id");
@@ -304,7 +305,7 @@ fn arcgis_hourly(
     range: DateRange,
 ) -> Result<Hourly, ReportError> {
     let mut hourly = Hourly::default();
-    let mut ids: HashMap<String, i64> = HashMap::new();
+    let mut ids: FxHashMap<String, i64> = FxHashMap::default();
     for event in activity::arcgis_activity(lake, &source.name, range.from, range.to, true)? {
         let next = ids.len() as i64;
         let id = *ids.entry(event.username.clone()).or_insert(next);
@@ -317,13 +318,13 @@ fn arcgis_hourly(
             .or_insert(event.at_us);
         *last = (*last).max(event.at_us);
     }
-    let full_names: HashMap<String, Option<String>> =
+    let full_names: FxHashMap<String, Option<String>> =
         match activity::arcgis_accounts(lake, &source.name, range.to) {
             Ok(accounts) => accounts
                 .into_iter()
                 .map(|a| (a.user, a.full_name))
                 .collect(),
-            Err(_) => HashMap::new(), // names are a courtesy; activity stands without them
+            Err(_) => FxHashMap::default(), // names are a courtesy; activity stands without them
         };
     for (name, id) in ids {
         let full = full_names.get(&name).cloned().flatten();
@@ -338,12 +339,12 @@ mod tests {
 
     #[test]
     fn quietest_windows_do_not_overlap_and_wrap_the_week() {
-        let mut slots = vec![HashSet::from([1i64, 2, 3]); HOURS_PER_WEEK];
+        let mut slots = vec![[1i64, 2, 3].into_iter().collect::<FxHashSet<_>>(); HOURS_PER_WEEK];
         // Sunday 23:00 and Monday 00:00 are empty: the best 2-hour window wraps.
         slots[167].clear();
         slots[0].clear();
-        slots[50] = HashSet::from([1]);
-        slots[51] = HashSet::from([1]);
+        slots[50] = [1].into_iter().collect();
+        slots[51] = [1].into_iter().collect();
         let windows = quietest(&slots, 2, 3);
         assert_eq!(windows[0], (167, 0));
         assert_eq!(windows[1], (50, 1));

@@ -24,6 +24,7 @@ mod lake;
 mod logins;
 mod maintenance;
 pub mod table;
+mod user_set;
 
 use std::path::Path;
 

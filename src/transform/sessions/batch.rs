@@ -1,6 +1,6 @@
 //! The `sessions` dataset's schema and the column builders of one partition (day).
 
-use std::hash::{Hash, Hasher};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, LazyLock};
 
 use arrow_array::builder::{
@@ -39,6 +39,34 @@ pub static SESSIONS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("session_date", DataType::Date32, false),
     ]))
 });
+
+/// The (machine, user, source) a run of sessions belongs to, with its part of the rows'
+/// content hash already computed (hashing the strings once per owner rather than once per
+/// session: ~20% of a 10M-event derivation).
+pub struct SessionOwner<'a> {
+    pub machine: &'a str,
+    pub user: &'a str,
+    pub source: &'a str,
+    hasher: DefaultHasher,
+}
+
+impl<'a> SessionOwner<'a> {
+    pub fn new(machine: &'a str, user: &'a str, source: &'a str) -> Self {
+        // SipHash with fixed keys: stable between runs of one binary, which is all the
+        // saved hashes need (a new binary at worst rewrites every day once). Hashing the
+        // tuple's fields in order is what `(machine, user, source, session).hash` does.
+        let mut hasher = DefaultHasher::new();
+        machine.hash(&mut hasher);
+        user.hash(&mut hasher);
+        source.hash(&mut hasher);
+        Self {
+            machine,
+            user,
+            source,
+            hasher,
+        }
+    }
+}
 
 /// Column builders for one day's sessions.
 pub struct SessionColumns {
@@ -108,11 +136,17 @@ impl SessionColumns {
         self.len() == 0
     }
 
-    pub fn push(&mut self, machine: &str, user: &str, source: &str, session: &Session) {
-        // SipHash with fixed keys: stable between runs of one binary, which is all the
-        // saved hashes need (a new binary at worst rewrites every day once).
-        let mut hasher = std::hash::DefaultHasher::new();
-        (machine, user, source, session).hash(&mut hasher);
+    pub fn push(&mut self, who: &SessionOwner<'_>, session: &Session) {
+        let SessionOwner {
+            machine,
+            user,
+            source,
+            ..
+        } = *who;
+        // The row's hash is that of (machine, user, source, session): the owner's part
+        // is hashed once per owner and its state cloned here.
+        let mut hasher = who.hasher.clone();
+        session.hash(&mut hasher);
         self.content_hash = self.content_hash.wrapping_add(hasher.finish());
         self.rows += 1;
         self.open += u64::from(session.logout_at.is_none());
@@ -156,5 +190,31 @@ impl SessionColumns {
             Arc::new(self.session_date.finish()),
         ];
         RecordBatch::try_new(SESSIONS_SCHEMA.clone(), columns).expect("columns match the schema")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transform::sessions::EndReason;
+
+    /// The saved day hashes of earlier runs stay valid: hashing the owner once and the
+    /// session per row gives what hashing the whole row tuple gave.
+    #[test]
+    fn a_rows_hash_is_that_of_the_row_tuple() {
+        let session = Session {
+            login_at: Some(1_768_003_200_000_000),
+            logout_at: None,
+            end_reason: EndReason::Open,
+            deadline_at: Some(1_768_089_600_000_000),
+            absorbed_logins: 2,
+            is_double_login: true,
+        };
+        let mut whole = DefaultHasher::new();
+        ("ws1", "ann", "src", &session).hash(&mut whole);
+        let mut columns = SessionColumns::new(NaiveDate::from_ymd_opt(2026, 1, 10).unwrap());
+        columns.push(&SessionOwner::new("ws1", "ann", "src"), &session);
+        assert_eq!(columns.content_hash(), whole.finish());
+        assert_eq!(columns.len(), 1);
     }
 }

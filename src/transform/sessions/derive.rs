@@ -16,7 +16,7 @@ use arrow_array::{Array, RecordBatch};
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
-use super::batch::SessionColumns;
+use super::batch::{SessionColumns, SessionOwner};
 use super::rules::{EventKind, Session, SessionBuilder, SessionRules};
 use crate::transform::TransformError;
 
@@ -127,14 +127,17 @@ impl SessionDeriver {
                 end += 1;
             }
             builder.finish(latest, &mut out);
-            let machine = self.machines.name((group >> 32) as u32);
-            let user = self.users.name(group as u32);
+            let owner = SessionOwner::new(
+                self.machines.name((group >> 32) as u32),
+                self.users.name(group as u32),
+                source,
+            );
             for session in out.drain(..) {
                 let anchor = session.login_at.or(session.logout_at).expect("either end");
                 let date = local_date(anchor, tz);
                 days.entry(date)
                     .or_insert_with(|| SessionColumns::new(date))
-                    .push(machine, user, source, &session);
+                    .push(&owner, &session);
             }
             start = end;
         }
