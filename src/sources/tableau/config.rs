@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use crate::config::parse::{Problems, Table};
 use crate::config::{ForbiddenKey, SecretRef, SourceKind, SslMode};
+use crate::sources::session_settings::{self, SessionSettings};
 use crate::sources::tableau::tables::DATASETS;
 use crate::sources::SourceConfig;
+use crate::transform::sessions::LoginPolicy;
 
 /// The repository's port (Tableau: `tsm data-access repository-access enable`).
 pub const DEFAULT_TABLEAU_PORT: u16 = 8060;
@@ -28,6 +30,18 @@ pub const DEFAULT_STATEMENT_TIMEOUT_SECONDS: u64 = 3600;
 /// Between statements the client only writes the lake; ten idle minutes means the lake's
 /// file system is stuck, and the locks must go back to Tableau.
 pub const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: u64 = 600;
+/// Login/Logout events → `sessions`. Tableau logs a Login per sign-in (each browser,
+/// each SSO round trip) and a Logout only when the user signs out; most web sessions end
+/// by the server's idle limit instead (`wgserver.session.idle_limit`, 240 minutes by
+/// default). So: policy `same` (a sign-in while signed in is absorbed and counted), ended
+/// four hours after the latest sign-in unless a Logout comes first.
+pub const DEFAULT_SESSIONS: SessionSettings = SessionSettings {
+    login_policy: LoginPolicy::Same,
+    max_session_hours: 4,
+};
+/// What `sessions` are derived from (all three are default datasets).
+pub const SESSION_DATASETS: [&str; 3] =
+    ["historical_events", "historical_event_types", "hist_users"];
 /// PostgreSQL takes these settings in ms as a 32-bit int.
 const MAX_SESSION_TIMEOUT_SECONDS: i64 = i32::MAX as i64 / 1000;
 
@@ -66,6 +80,8 @@ pub struct TableauSource {
     pub statement_timeout: Duration,
     /// `idle_in_transaction_session_timeout` of the snapshot transaction. Default 10 min.
     pub idle_in_transaction_timeout: Duration,
+    /// How Login/Logout events become `sessions` (default [`DEFAULT_SESSIONS`]).
+    pub sessions: SessionSettings,
 }
 
 impl TableauSource {
@@ -75,6 +91,13 @@ impl TableauSource {
             Some(list) => list.iter().map(String::as_str).collect(),
             None => DATASETS.to_vec(),
         }
+    }
+
+    /// `auth_events` and `sessions` are derived when every dataset they come from is
+    /// archived ([`SESSION_DATASETS`]).
+    pub fn has_sessions(&self) -> bool {
+        let datasets = self.datasets();
+        SESSION_DATASETS.iter().all(|d| datasets.contains(d))
     }
 }
 
@@ -97,6 +120,8 @@ pub const KIND: SourceKind<SourceConfig> = SourceKind {
         "connect_timeout_seconds",
         "statement_timeout_seconds",
         "idle_in_transaction_timeout_seconds",
+        session_settings::LOGIN_POLICY,
+        session_settings::MAX_SESSION_HOURS,
     ],
     forbidden: &[ForbiddenKey {
         key: "password",
@@ -157,6 +182,7 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
         "idle_in_transaction_timeout_seconds",
         1..=MAX_SESSION_TIMEOUT_SECONDS,
     );
+    let sessions = session_settings::parse(p, t, DEFAULT_SESSIONS, None);
 
     // Every integer below was range-checked above, so the casts cannot truncate.
     Some(SourceConfig::Tableau(Box::new(TableauSource {
@@ -186,6 +212,7 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
         idle_in_transaction_timeout: Duration::from_secs(
             idle_timeout.map_or(DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS, |s| s as u64),
         ),
+        sessions,
     })))
 }
 
