@@ -18,7 +18,6 @@ use serde::Serialize;
 use crate::load::partition_date;
 use crate::load::{list_partitions, LakeLayout, LoadError};
 use crate::pipeline::Pipeline;
-use crate::sources::SourceConfig;
 use crate::transform::lake::read_files_columns;
 use crate::transform::sessions::SESSIONS;
 use crate::transform::TransformError;
@@ -85,19 +84,9 @@ fn session_sources(
     let sources: Vec<(String, Option<i64>)> = pipeline
         .sources
         .iter()
-        .filter_map(|source| match source {
-            SourceConfig::Events(events) => Some((
-                events.name.clone(),
-                events.session_rules().max_session_micros,
-            )),
-            SourceConfig::Postgres(postgres) => postgres
-                .session_rules()
-                .map(|rules| (postgres.name.clone(), rules.max_session_micros)),
-            SourceConfig::Arcgis(arcgis) if arcgis.platform.has_history() => Some((
-                arcgis.name().to_string(),
-                Some(crate::sources::arcgis::sessions::SESSION_HOURS * 3_600_000_000),
-            )),
-            _ => None,
+        .filter_map(|source| {
+            let rules = source.session_rules()?;
+            Some((source.name().to_string(), rules.max_session_micros))
         })
         .filter(|(name, _)| filter.source.as_ref().is_none_or(|s| s == name))
         .collect();

@@ -20,7 +20,8 @@
 //! them). See `ARCHITECTURE.md`.
 //!
 //! Shared by several kinds: `pg_tables` (reading PostgreSQL tables by watermark, by day,
-//! and their purge gaps), `summary`, `status`, `plan` (the facts kinds report).
+//! and their purge gaps), `summary`, `status`, `plan` (the facts kinds report),
+//! `session_settings` (the `sessions` keys of every kind that derives them).
 
 pub mod arcgis;
 mod error;
@@ -30,6 +31,7 @@ pub mod indico;
 pub mod pg;
 pub mod pg_tables;
 pub mod plan;
+pub mod session_settings;
 pub mod status;
 mod summary;
 pub mod tableau;
@@ -129,6 +131,17 @@ impl SourceConfig {
             SourceConfig::Indico(s) => s.datasets(),
             SourceConfig::Events(_) => events::DATASETS.to_vec(),
             SourceConfig::Postgres(s) => s.datasets(),
+        }
+    }
+
+    /// How the source's sign-in events become `sessions`; None when it derives none.
+    pub fn session_rules(&self) -> Option<crate::transform::sessions::SessionRules> {
+        match self {
+            SourceConfig::Tableau(s) => s.has_sessions().then(|| s.sessions.rules()),
+            SourceConfig::Arcgis(s) => s.platform.has_history().then(|| s.sessions.rules()),
+            SourceConfig::Indico(_) => None,
+            SourceConfig::Events(s) => Some(s.session_rules()),
+            SourceConfig::Postgres(s) => s.session_rules(),
         }
     }
 

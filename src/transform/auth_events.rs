@@ -4,11 +4,12 @@
 //! `machine`, `user`, `source`, `source_key` (the row's key in the source dataset, as
 //! text), `site` (Tableau's actor site id; NULL elsewhere).
 //!
-//! - Tableau: `historical_events` whose type is named `Login` or `Logout` in
-//!   `historical_event_types`. The join is on the type *id* found by name, never on the
-//!   name per row (one type name is misspelled on real servers; ids are stable). The actor
-//!   is `hist_actor_user_id` → `hist_users.id` → `name` (not `users.id`: another id
-//!   space); the machine is the server `worker` that handled it.
+//! - Tableau: `historical_events` whose type is named Login or Logout in
+//!   `historical_event_types` (case and spacing ignored, see [`tableau_event_kind`]). The
+//!   join is on the type *id* found by name, never on the name per row (ids are stable).
+//!   The actor is `hist_actor_user_id` → `hist_users.id` → `name` (not `users.id`:
+//!   another id space); the site is `hist_actor_site_id` → `hist_sites.name`; the machine
+//!   is the server `worker` that handled it.
 //! - ArcGIS: `history` rows with action `login` (→ login) or `failedlogin`
 //!   (→ failed_login); the actor is the user. ArcGIS logs no sign-out, so its sessions
 //!   end by timeout (`max_session_hours`). The machine is the portal (one per source).
@@ -48,10 +49,6 @@ pub static AUTH_EVENTS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
 pub const DEFAULT_LOGIN_VALUES: &[&str] = &["login", "logon", "4624"];
 pub const DEFAULT_LOGOUT_VALUES: &[&str] = &["logout", "logoff", "4634", "4647"];
 pub const DEFAULT_FAILED_LOGIN_VALUES: &[&str] = &["failed_login", "failedlogin", "4625"];
-
-/// Type names in `historical_event_types` (Tableau's own spelling).
-pub const TABLEAU_LOGIN_TYPE: &str = "Login";
-pub const TABLEAU_LOGOUT_TYPE: &str = "Logout";
 
 /// Builds `auth_events` batches row by row (every source's mapping ends here).
 #[derive(Default)]
@@ -115,76 +112,144 @@ fn column<'a>(
         })
 }
 
-/// Tableau login/logout events. Events whose actor is unknown (no `hist_users` row, or
-/// a server-generated event) cannot belong to a user's session and are left out; the
-/// count is returned with the batch.
-pub fn from_tableau(
-    events: &RecordBatch,
-    event_types: &RecordBatch,
-    hist_users: &RecordBatch,
-    source: &str,
-) -> Result<(RecordBatch, u64), TransformError> {
-    let type_ids =
-        column(event_types, "historical_event_types", "type_id")?.as_primitive::<Int32Type>();
-    let type_names = column(event_types, "historical_event_types", "name")?.as_string::<i32>();
-    let mut kinds: HashMap<i32, &str> = HashMap::new();
-    for row in 0..event_types.num_rows() {
-        let kind = match type_names.is_valid(row).then(|| type_names.value(row)) {
-            Some(TABLEAU_LOGIN_TYPE) => "login",
-            Some(TABLEAU_LOGOUT_TYPE) => "logout",
-            _ => continue,
-        };
-        kinds.insert(type_ids.value(row), kind);
-    }
-    let user_ids = column(hist_users, "hist_users", "id")?.as_primitive::<Int32Type>();
-    let user_names = column(hist_users, "hist_users", "name")?.as_string::<i32>();
-    let names: HashMap<i32, &str> = (0..hist_users.num_rows())
-        .filter(|&row| user_names.is_valid(row))
-        .map(|row| (user_ids.value(row), user_names.value(row)))
-        .collect();
+/// What a Tableau event's ids mean: the Login/Logout type ids, actor names and site
+/// names, from the repository's `historical_event_types`, `hist_users` and `hist_sites`.
+#[derive(Debug, Default)]
+pub struct TableauLookup {
+    kinds: HashMap<i32, &'static str>,
+    users: HashMap<i32, String>,
+    sites: HashMap<i32, String>,
+}
 
-    let dataset = "historical_events";
-    let id = column(events, dataset, "id")?.as_primitive::<Int64Type>();
-    let at = column(events, dataset, "created_at")?.as_primitive::<TimestampMicrosecondType>();
-    let type_id = column(events, dataset, "historical_event_type_id")?.as_primitive::<Int32Type>();
-    let worker = column(events, dataset, "worker")?.as_string::<i32>();
-    let actor = column(events, dataset, "hist_actor_user_id")?.as_primitive::<Int32Type>();
-    let site = column(events, dataset, "hist_actor_site_id")?.as_primitive::<Int32Type>();
-    let mut out = AuthColumns::default();
-    let mut without_actor = 0;
-    for row in 0..events.num_rows() {
-        let Some(kind) = type_id
-            .is_valid(row)
-            .then(|| kinds.get(&type_id.value(row)))
-            .flatten()
-        else {
-            continue;
-        };
-        let user = actor
-            .is_valid(row)
-            .then(|| names.get(&actor.value(row)))
-            .flatten();
-        let (Some(user), true) = (user, at.is_valid(row)) else {
-            without_actor += 1;
-            continue;
-        };
-        let machine = if worker.is_valid(row) {
-            worker.value(row)
-        } else {
-            ""
-        };
-        let site = site.is_valid(row).then(|| site.value(row).to_string());
-        out.push(
-            at.value(row),
-            kind,
-            machine,
-            user,
-            source,
-            &id.value(row).to_string(),
-            site.as_deref(),
-        );
+/// The auth event type a `historical_event_types.name` stands for. Compared on lower-case
+/// letters and digits only: servers and versions differ in case and spacing ("Login",
+/// "Log In", "LOGOUT", "Sign Out"), and one type name on real servers is even misspelled
+/// (reference §4), so a strict comparison would silently lose events.
+pub fn tableau_event_kind(type_name: &str) -> Option<&'static str> {
+    let folded: String = type_name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    match folded.as_str() {
+        "login" | "logon" | "signin" => Some("login"),
+        "logout" | "logoff" | "signout" => Some("logout"),
+        _ => None,
     }
-    Ok((out.finish(), without_actor))
+}
+
+impl TableauLookup {
+    /// Adds rows of `historical_event_types` (`type_id`, `name`).
+    pub fn add_event_types(&mut self, batch: &RecordBatch) -> Result<(), TransformError> {
+        let dataset = "historical_event_types";
+        let ids = column(batch, dataset, "type_id")?.as_primitive::<Int32Type>();
+        let names = column(batch, dataset, "name")?.as_string::<i32>();
+        for row in (0..batch.num_rows()).filter(|&r| ids.is_valid(r) && names.is_valid(r)) {
+            if let Some(kind) = tableau_event_kind(names.value(row)) {
+                self.kinds.insert(ids.value(row), kind);
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds rows of `hist_users` (`id`, `name`). The row's `user_id` is not needed: it is
+    /// NULL once the user is deleted, while `name` (the username then) stays.
+    pub fn add_hist_users(&mut self, batch: &RecordBatch) -> Result<(), TransformError> {
+        add_names(&mut self.users, batch, "hist_users")
+    }
+
+    /// Adds rows of `hist_sites` (`id`, `name`).
+    pub fn add_hist_sites(&mut self, batch: &RecordBatch) -> Result<(), TransformError> {
+        add_names(&mut self.sites, batch, "hist_sites")
+    }
+
+    /// Whether any type is a Login or Logout (a server without them has no sessions).
+    pub fn has_types(&self) -> bool {
+        !self.kinds.is_empty()
+    }
+
+    /// The Login/Logout events of a `historical_events` batch. A Login with `is_failure`
+    /// set is a `failed_login`. Events whose actor is unknown (no `hist_users` row or no
+    /// name: server-generated events) cannot belong to a user's session and are left out;
+    /// their count is returned with the batch. `site` is the actor site's name from
+    /// `hist_sites`, or its id as text when the lake has no row for it.
+    pub fn auth_events(
+        &self,
+        events: &RecordBatch,
+        source: &str,
+    ) -> Result<(RecordBatch, u64), TransformError> {
+        let dataset = "historical_events";
+        let id = column(events, dataset, "id")?.as_primitive::<Int64Type>();
+        let at = column(events, dataset, "created_at")?.as_primitive::<TimestampMicrosecondType>();
+        let type_id =
+            column(events, dataset, "historical_event_type_id")?.as_primitive::<Int32Type>();
+        let worker = column(events, dataset, "worker")?.as_string::<i32>();
+        let actor = column(events, dataset, "hist_actor_user_id")?.as_primitive::<Int32Type>();
+        let site = column(events, dataset, "hist_actor_site_id")?.as_primitive::<Int32Type>();
+        let failure = events
+            .column_by_name("is_failure")
+            .and_then(|c| c.as_boolean_opt());
+        let mut out = AuthColumns::default();
+        let mut without_actor = 0;
+        for row in 0..events.num_rows() {
+            let Some(&kind) = type_id
+                .is_valid(row)
+                .then(|| self.kinds.get(&type_id.value(row)))
+                .flatten()
+            else {
+                continue;
+            };
+            let user = actor
+                .is_valid(row)
+                .then(|| self.users.get(&actor.value(row)))
+                .flatten();
+            let (Some(user), true) = (user, at.is_valid(row)) else {
+                without_actor += 1;
+                continue;
+            };
+            let failed = failure.is_some_and(|f| f.is_valid(row) && f.value(row));
+            let kind = if kind == "login" && failed {
+                "failed_login"
+            } else {
+                kind
+            };
+            let machine = if worker.is_valid(row) {
+                worker.value(row)
+            } else {
+                ""
+            };
+            let site = site.is_valid(row).then(|| {
+                let id = site.value(row);
+                self.sites
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| id.to_string())
+            });
+            out.push(
+                at.value(row),
+                kind,
+                machine,
+                user,
+                source,
+                &id.value(row).to_string(),
+                site.as_deref(),
+            );
+        }
+        Ok((out.finish(), without_actor))
+    }
+}
+
+fn add_names(
+    names: &mut HashMap<i32, String>,
+    batch: &RecordBatch,
+    dataset: &str,
+) -> Result<(), TransformError> {
+    let ids = column(batch, dataset, "id")?.as_primitive::<Int32Type>();
+    let values = column(batch, dataset, "name")?.as_string::<i32>();
+    for row in (0..batch.num_rows()).filter(|&r| ids.is_valid(r) && values.is_valid(r)) {
+        names.insert(ids.value(row), values.value(row).to_string());
+    }
+    Ok(())
 }
 
 /// ArcGIS sign-ins from `history`; `machine` names the portal.

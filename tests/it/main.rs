@@ -21,5 +21,6 @@ mod restart;
 mod snapshot;
 mod support;
 mod tableau_run;
+mod tableau_sessions;
 mod tls;
 mod types;

@@ -17,7 +17,9 @@ use crate::config::{ForbiddenKey, SourceKind};
 use crate::sources::arcgis::api::{
     ArcgisSourceConfig, HistoryFilters, SortOrder, DATASETS, DEFAULT_USER_FIELDS,
 };
+use crate::sources::session_settings::{self, SessionSettings};
 use crate::sources::SourceConfig;
+use crate::transform::sessions::LoginPolicy;
 
 pub const DEFAULT_SLICE_HOURS: u32 = 24;
 /// A month: wider windows only make a failed slice more expensive to redo.
@@ -36,6 +38,14 @@ pub const MAX_RETRIES: u32 = 10;
 pub const MAX_RETRY_BACKOFF_MS: u64 = 60_000;
 pub const MAX_RETRY_AFTER_SECONDS: u64 = 3_600;
 pub const MAX_RESPONSE_MB: u64 = 1_024;
+/// ArcGIS logs sign-ins but no sign-outs, and a portal logs one sign-in per browser tab or
+/// token refresh: policy `same` (a sign-in while signed in is absorbed and counted), ended
+/// two hours after the latest sign-in (ArcGIS Online's default web session, the token
+/// lifetime).
+pub const DEFAULT_SESSIONS: SessionSettings = SessionSettings {
+    login_policy: LoginPolicy::Same,
+    max_session_hours: 2,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArcgisPlatform {
@@ -62,6 +72,8 @@ pub struct ArcgisSource {
     pub history_start: Option<NaiveDate>,
     /// What the extractor needs: name, portal, credentials, filters, paging, HTTP.
     pub portal: ArcgisSourceConfig,
+    /// How sign-ins become `sessions` (default [`DEFAULT_SESSIONS`]).
+    pub sessions: SessionSettings,
 }
 
 impl ArcgisSource {
@@ -117,6 +129,8 @@ pub const KIND: SourceKind<SourceConfig> = SourceKind {
         "retry_backoff_ms",
         "max_retry_after_seconds",
         "max_response_mb",
+        session_settings::LOGIN_POLICY,
+        session_settings::MAX_SESSION_HOURS,
     ],
     // Pipeline files get committed and copied around; credentials must not.
     forbidden: &[
@@ -190,6 +204,8 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
         0..=MAX_RETRY_AFTER_SECONDS as i64,
     );
     let max_response_mb = t.integer(p, "max_response_mb", 1..=MAX_RESPONSE_MB as i64);
+    let no_logouts = "ArcGIS logs no sign-outs, so its sessions end only by timeout";
+    let sessions = session_settings::parse(p, t, DEFAULT_SESSIONS, Some(no_logouts));
 
     // Every integer below was range-checked above, so the casts cannot truncate.
     let mut portal = ArcgisSourceConfig::new(name, portal_url?, auth?);
@@ -224,6 +240,7 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
         datasets,
         history_start,
         portal,
+        sessions,
     })))
 }
 

@@ -3,23 +3,18 @@
 //! `auth_events` days are rebuilt from the `history` partitions this run wrote (history
 //! only grows, so other days cannot change); `sessions` are derived from all of them.
 //! ArcGIS logs sign-ins but no sign-outs, so a session is a run of sign-ins that ends by
-//! timeout: policy `same` (a sign-in while signed in is absorbed and counted) and
-//! `SESSION_HOURS` after the latest sign-in.
+//! timeout: by default policy `same` (a sign-in while signed in is absorbed and counted)
+//! and two hours after the latest sign-in (`config::DEFAULT_SESSIONS`; the section's
+//! `login_policy` and `max_session_hours` change them).
 
 use crate::load::PartitionPublisher;
 use crate::sources::{DatasetSummary, RunError};
 use crate::transform::auth_events::{from_arcgis, AUTH_EVENTS, AUTH_EVENTS_SCHEMA};
 use crate::transform::lake::read_files_columns;
-use crate::transform::sessions::{
-    rebuild_sessions, LoginPolicy, SessionRules, SessionsRequest, SESSIONS,
-};
+use crate::transform::sessions::{rebuild_sessions, SessionsRequest, SESSIONS};
 use crate::transform::TransformError;
 
 use super::ArcgisRun;
-
-/// ArcGIS Online's default web session lasts two hours of inactivity (token lifetime);
-/// a sign-in within that time is the same session.
-pub const SESSION_HOURS: i64 = 2;
 
 /// Rebuilds `auth_events` for the `history` partitions in `written` (folder names), then
 /// `sessions`. Returns the two datasets' summaries.
@@ -94,10 +89,7 @@ pub(super) fn rebuild(
         layout: ctx.layout,
         source: name,
         events_dataset: AUTH_EVENTS,
-        rules: SessionRules {
-            policy: LoginPolicy::Same,
-            max_session_micros: Some(SESSION_HOURS * 3_600_000_000),
-        },
+        rules: ctx.source.sessions.rules(),
         tz: ctx.time_zone,
         run_id: ctx.run_id,
         compression: ctx.output.compression,

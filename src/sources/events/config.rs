@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use super::time::AmbiguousTime;
 use crate::config::parse::{Problems, Table};
 use crate::config::SourceKind;
+use crate::sources::session_settings::{self, SessionSettings};
 use crate::sources::SourceConfig;
 use crate::transform::sessions::{LoginPolicy, SessionRules};
 
@@ -103,18 +104,15 @@ impl EventsSource {
     }
 
     pub fn session_rules(&self) -> SessionRules {
-        SessionRules {
-            policy: self.login_policy,
-            max_session_micros: (self.max_session_hours > 0)
-                .then(|| i64::from(self.max_session_hours) * 3_600_000_000),
+        SessionSettings {
+            login_policy: self.login_policy,
+            max_session_hours: self.max_session_hours,
         }
+        .rules()
     }
 }
 
 // The section's keys and their validation (file:line errors through `config::parse`).
-
-/// A year: longer "sessions" are a missing logout, not a session.
-pub const MAX_SESSION_HOURS_LIMIT: i64 = 8784;
 
 pub const KIND: SourceKind<SourceConfig> = SourceKind {
     name: "events",
@@ -131,8 +129,8 @@ pub const KIND: SourceKind<SourceConfig> = SourceKind {
         "time_zone",
         "ambiguous_time",
         "delimiter",
-        "login_policy",
-        "max_session_hours",
+        session_settings::LOGIN_POLICY,
+        session_settings::MAX_SESSION_HOURS,
     ],
     forbidden: &[],
     parse,
@@ -220,15 +218,15 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
             None
         }
     });
-    let login_policy = t.choice(
+    let sessions = session_settings::parse(
         p,
-        "login_policy",
-        &[
-            ("parallel", LoginPolicy::Parallel),
-            ("same", LoginPolicy::Same),
-        ],
+        t,
+        SessionSettings {
+            login_policy: LoginPolicy::default(),
+            max_session_hours: DEFAULT_MAX_SESSION_HOURS,
+        },
+        None,
     );
-    let max_hours = t.integer(p, "max_session_hours", 0..=MAX_SESSION_HOURS_LIMIT);
 
     let format = format?;
     let mut source = EventsSource::new(&name, format, paths?, chrono_tz::UTC);
@@ -238,10 +236,8 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
     source.time_zone = time_zone.unwrap_or(chrono_tz::UTC);
     source.ambiguous_time = ambiguous_time.unwrap_or_default();
     source.delimiter = delimiter.unwrap_or(b',');
-    source.login_policy = login_policy.unwrap_or_default();
-    if let Some(hours) = max_hours {
-        source.max_session_hours = hours as u32;
-    }
+    source.login_policy = sessions.login_policy;
+    source.max_session_hours = sessions.max_session_hours;
     Some(SourceConfig::Events(Box::new(source)))
 }
 

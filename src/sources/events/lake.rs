@@ -2,30 +2,21 @@
 //! instant)) and `events_rejected` (bad rows with file, line and reason), and the source's
 //! state file.
 
-use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock};
 
 use arrow_array::builder::{Int64Builder, StringBuilder, TimestampMicrosecondBuilder};
-use arrow_array::cast::AsArray;
-use arrow_array::types::TimestampMicrosecondType;
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::files::FilesState;
-use super::record::{AuthEventType, EventRow, RejectedRow};
+use super::record::{EventRow, RejectedRow};
 use super::EventsError;
-use crate::load::{event_partition_name, fsutil, list_partitions, LakeLayout};
-use crate::transform::lake::read_files_columns;
-use crate::transform::TransformError;
+use crate::load::{fsutil, LakeLayout};
 
 pub const EVENTS: &str = "events";
 pub const EVENTS_REJECTED: &str = "events_rejected";
-
-/// (machine, user, type, instant µs): what makes two events the same event.
-pub type EventKey = (String, String, AuthEventType, i64);
 
 fn timestamp() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
@@ -115,43 +106,6 @@ pub fn rejected_batch(rows: &[RejectedRow], first_id: i64, detected_at: i64) -> 
         Arc::new(raw.finish()),
     ];
     RecordBatch::try_new(REJECTED_SCHEMA.clone(), columns).expect("columns match the schema")
-}
-
-/// The keys of the events already in the lake on `dates`: a re-read export or a file seen
-/// under two names adds nothing. Reads four columns of those days only.
-pub fn existing_keys(
-    layout: &LakeLayout,
-    source: &str,
-    dates: &BTreeSet<NaiveDate>,
-) -> Result<HashSet<EventKey>, TransformError> {
-    let wanted: HashSet<String> = dates.iter().map(|d| event_partition_name(*d)).collect();
-    let mut keys = HashSet::new();
-    let partitions =
-        list_partitions(layout, source, EVENTS).map_err(|source_error| TransformError::List {
-            dataset: format!("{source}/{EVENTS}"),
-            source: source_error,
-        })?;
-    for partition in partitions.iter().filter(|p| wanted.contains(&p.name)) {
-        let columns = ["machine", "user", "event_type", "event_at"];
-        for batch in read_files_columns(&partition.files, &columns)? {
-            let machine = batch.column(0).as_string::<i32>();
-            let user = batch.column(1).as_string::<i32>();
-            let kind = batch.column(2).as_string::<i32>();
-            let at = batch.column(3).as_primitive::<TimestampMicrosecondType>();
-            for row in 0..batch.num_rows() {
-                let Some(kind) = AuthEventType::parse(kind.value(row)) else {
-                    continue;
-                };
-                keys.insert((
-                    machine.value(row).to_string(),
-                    user.value(row).to_string(),
-                    kind,
-                    at.value(row),
-                ));
-            }
-        }
-    }
-    Ok(keys)
 }
 
 /// `<root>/_usagelake/state/<source>.events.json`: the files read, and the next ids.

@@ -5,11 +5,13 @@
 //! - `record`: named fields → an event or a bad row; `reader`: the new bytes of one file;
 //! - `files`: file identity across growth, rotation and rewrites (what is new).
 //!
-//! `scan` ties them together: every new event (deduplicated on machine, user, type and
-//! instant) and every new bad row, plus the file state to save once they are in the lake.
+//! `scan_rows` ties them together: every new event and bad row, streamed to the caller
+//! (`run` deduplicates and writes them in bounded batches), plus the file state to save
+//! once they are in the lake.
 
 pub mod config;
 pub mod csv_records;
+mod dedup;
 pub mod files;
 pub mod lake;
 pub mod reader;
@@ -24,6 +26,7 @@ use std::path::PathBuf;
 
 pub use config::{EventsSource, FileFormat};
 pub use files::{FileState, FilesState};
+pub use reader::{ReadError, Row};
 pub use record::{AuthEventType, EventRow, RejectedRow};
 pub(crate) use run::run;
 pub use run::run_events;
@@ -100,7 +103,16 @@ pub enum EventsError {
     },
 }
 
-/// The outcome of looking at every file once.
+/// What one look at every file found, besides the rows.
+#[derive(Debug, Default)]
+pub struct ScanStats {
+    pub files_seen: usize,
+    /// Files with new bytes.
+    pub files_read: usize,
+    pub bytes_read: u64,
+}
+
+/// The outcome of looking at every file once, rows collected in memory (tests).
 #[derive(Debug, Default)]
 pub struct Scan {
     /// New events, each (machine, user, type, instant) once.
@@ -109,16 +121,36 @@ pub struct Scan {
     /// this scan.
     pub duplicates: u64,
     pub rejected: Vec<RejectedRow>,
-    pub files_seen: usize,
-    /// Files with new bytes.
-    pub files_read: usize,
-    pub bytes_read: u64,
+    pub stats: ScanStats,
     /// The state to save after the rows are published.
     pub state: FilesState,
 }
 
-/// Reads what is new in the source's files since `previous`.
+/// Reads what is new in the source's files since `previous` into memory, deduplicated.
 pub fn scan(source: &EventsSource, previous: &FilesState) -> Result<Scan, EventsError> {
+    let mut out = Scan::default();
+    let mut seen = HashSet::new();
+    let (stats, state) = scan_rows(source, previous, &mut |row| {
+        match row {
+            Row::Event(event) if seen.insert(event.dedup_key()) => out.events.push(event),
+            Row::Event(_) => out.duplicates += 1,
+            Row::Rejected(rejected) => out.rejected.push(rejected),
+        }
+        Ok(())
+    })?;
+    out.stats = stats;
+    out.state = state;
+    Ok(out)
+}
+
+/// Reads what is new in the source's files since `previous`, handing every event and bad
+/// row to `sink` as it is read (files in path order, rows in file order). Returns the
+/// statistics and the file state to save once the sink's rows are in the lake.
+pub fn scan_rows(
+    source: &EventsSource,
+    previous: &FilesState,
+    sink: &mut impl FnMut(Row) -> Result<(), EventsError>,
+) -> Result<(ScanStats, FilesState), EventsError> {
     let glob_err = |message: String| EventsError::Glob {
         source_name: source.name.clone(),
         message,
@@ -132,9 +164,9 @@ pub fn scan(source: &EventsSource, previous: &FilesState) -> Result<Scan, Events
             error,
         }
     };
-    let mut out = Scan {
+    let mut stats = ScanStats {
         files_seen: found.len(),
-        ..Scan::default()
+        ..ScanStats::default()
     };
     let plans = files::plan_reads(found, previous).map_err(|e| EventsError::Read {
         source_name: source.name.clone(),
@@ -142,27 +174,27 @@ pub fn scan(source: &EventsSource, previous: &FilesState) -> Result<Scan, Events
         error: e,
     })?;
     let claimed: HashSet<usize> = plans.iter().filter_map(|p| p.continues).collect();
-    let mut seen = HashSet::new();
     let mut states = Vec::new();
     for plan in plans {
         let path = &plan.file.path;
         let label = path.to_string_lossy().into_owned();
         let mut file = File::open(path).map_err(read_err(path))?;
-        let (result, resume) =
-            reader::read_from(source, &mut file, &label, &plan.resume, plan.file.size)
-                .map_err(read_err(path))?;
+        let resume = match reader::read_rows(
+            source,
+            &mut file,
+            &label,
+            &plan.resume,
+            plan.file.size,
+            sink,
+        ) {
+            Ok(resume) => resume,
+            Err(ReadError::Io(e)) => return Err(read_err(path)(e)),
+            Err(ReadError::Sink(e)) => return Err(e),
+        };
         if resume.offset > plan.resume.offset {
-            out.files_read += 1;
-            out.bytes_read += resume.offset - plan.resume.offset;
+            stats.files_read += 1;
+            stats.bytes_read += resume.offset - plan.resume.offset;
         }
-        for event in result.events {
-            if seen.insert(event.dedup_key()) {
-                out.events.push(event);
-            } else {
-                out.duplicates += 1;
-            }
-        }
-        out.rejected.extend(result.rejected);
         let (head, tail) = files::fingerprints(path, resume.offset).map_err(read_err(path))?;
         states.push(FileState {
             path: label,
@@ -183,6 +215,5 @@ pub fn scan(source: &EventsSource, previous: &FilesState) -> Result<Scan, Events
             .filter(|(i, _)| !claimed.contains(i))
             .map(|(_, s)| s.clone()),
     );
-    out.state = FilesState { files: states };
-    Ok(out)
+    Ok((stats, FilesState { files: states }))
 }

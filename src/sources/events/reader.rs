@@ -44,8 +44,28 @@ pub struct ReadResult {
     pub rejected: Vec<RejectedRow>,
 }
 
-/// Reads `file` from `resume` up to byte `end`; returns what it found and where the next
-/// read starts. `label` names the file in events and bad rows.
+/// One row of a file: an event or a bad row, handed to the caller as it is read.
+#[derive(Debug)]
+pub enum Row {
+    Event(EventRow),
+    Rejected(RejectedRow),
+}
+
+/// Why a streaming read stopped: the file, or the caller's sink (the lake).
+#[derive(Debug)]
+pub enum ReadError<E> {
+    Io(std::io::Error),
+    Sink(E),
+}
+
+impl<E> From<std::io::Error> for ReadError<E> {
+    fn from(error: std::io::Error) -> Self {
+        ReadError::Io(error)
+    }
+}
+
+/// Reads `file` from `resume` up to byte `end` into memory; returns what it found and
+/// where the next read starts. For tests and small files: runs use [`read_rows`].
 pub fn read_from(
     source: &EventsSource,
     file: &mut File,
@@ -53,9 +73,35 @@ pub fn read_from(
     resume: &Resume,
     end: u64,
 ) -> std::io::Result<(ReadResult, Resume)> {
+    let mut result = ReadResult::default();
+    let mut collect = |row: Row| -> Result<(), std::convert::Infallible> {
+        match row {
+            Row::Event(event) => result.events.push(event),
+            Row::Rejected(rejected) => result.rejected.push(rejected),
+        }
+        Ok(())
+    };
+    match read_rows(source, file, label, resume, end, &mut collect) {
+        Ok(next) => Ok((result, next)),
+        Err(ReadError::Io(e)) => Err(e),
+        Err(ReadError::Sink(never)) => match never {},
+    }
+}
+
+/// Reads `file` from `resume` up to byte `end`, handing each row to `sink` as soon as it
+/// is read (memory does not grow with the file); returns where the next read starts.
+/// `label` names the file in events and bad rows.
+pub fn read_rows<E>(
+    source: &EventsSource,
+    file: &mut File,
+    label: &str,
+    resume: &Resume,
+    end: u64,
+    sink: &mut impl FnMut(Row) -> Result<(), E>,
+) -> Result<Resume, ReadError<E>> {
     let mut next = resume.clone();
     if end <= resume.offset {
-        return Ok((ReadResult::default(), next));
+        return Ok(next);
     }
     file.seek(SeekFrom::Start(resume.offset))?;
     let mut limited = file.take(end - resume.offset);
@@ -76,27 +122,30 @@ pub fn read_from(
     };
     let body = std::io::Cursor::new(prefix[skip..].to_vec()).chain(limited);
     let mut counting = Counting::new(body);
-    let result = match source.format {
-        FileFormat::Csv => read_csv(source, &mut counting, label, &mut next)?,
-        FileFormat::JsonLines => read_json_lines(source, &mut counting, label, next.next_line)?,
+    match source.format {
+        FileFormat::Csv => read_csv(source, &mut counting, label, &mut next, sink)?,
+        FileFormat::JsonLines => {
+            read_json_lines(source, &mut counting, label, next.next_line, sink)?
+        }
     };
     next.offset = end;
     next.next_line += counting.newlines;
     if let Some(last) = counting.last {
         next.ends_mid_line = last != b'\n';
     }
-    Ok((result, next))
+    Ok(next)
 }
 
-fn read_csv(
+fn read_csv<E>(
     source: &EventsSource,
     input: &mut impl Read,
     label: &str,
     next: &mut Resume,
-) -> std::io::Result<ReadResult> {
+    sink: &mut impl FnMut(Row) -> Result<(), E>,
+) -> Result<(), ReadError<E>> {
     let mut records = CsvRecords::new(input, source.delimiter);
     let first_line = next.next_line;
-    let mut result = ReadResult::default();
+    let mut emit = |row: Row| sink(row).map_err(ReadError::Sink);
     while let Some(record) = records.next_record()? {
         let line = first_line + record.line - 1;
         let raw = || {
@@ -114,9 +163,9 @@ fn read_csv(
             raw: raw(),
         };
         if record.is_unterminated {
-            result.rejected.push(reject(
+            emit(Row::Rejected(reject(
                 "a quoted field is not closed before the end of the file".into(),
-            ));
+            )))?;
             continue;
         }
         let fields: Result<Vec<&str>, _> = record
@@ -127,7 +176,7 @@ fn read_csv(
         let fields = match fields {
             Ok(fields) => fields,
             Err(_) => {
-                result.rejected.push(reject("not valid UTF-8".into()));
+                emit(Row::Rejected(reject("not valid UTF-8".into())))?;
                 continue;
             }
         };
@@ -137,7 +186,7 @@ fn read_csv(
         };
         if fields.len() != header.len() {
             let reason = format!("{} fields, the header has {}", fields.len(), header.len());
-            result.rejected.push(reject(reason));
+            emit(Row::Rejected(reject(reason)))?;
             continue;
         }
         let named: BTreeMap<String, String> = header
@@ -146,21 +195,22 @@ fn read_csv(
             .zip(fields.iter().map(|f| f.to_string()))
             .collect();
         match map_fields(source, named) {
-            Ok(event) => result.events.push(event.at(label, line)),
-            Err(reason) => result.rejected.push(reject(reason)),
+            Ok(event) => emit(Row::Event(event.at(label, line)))?,
+            Err(reason) => emit(Row::Rejected(reject(reason)))?,
         }
     }
-    Ok(result)
+    Ok(())
 }
 
-fn read_json_lines(
+fn read_json_lines<E>(
     source: &EventsSource,
     input: &mut impl Read,
     label: &str,
     first_line: u64,
-) -> std::io::Result<ReadResult> {
+    sink: &mut impl FnMut(Row) -> Result<(), E>,
+) -> Result<(), ReadError<E>> {
     let mut reader = BufReader::new(input);
-    let mut result = ReadResult::default();
+    let mut emit = |row: Row| sink(row).map_err(ReadError::Sink);
     let mut buffer = Vec::new();
     let mut line = first_line;
     loop {
@@ -189,11 +239,11 @@ fn read_json_lines(
         let object = match serde_json::from_slice::<serde_json::Value>(text) {
             Ok(serde_json::Value::Object(object)) => object,
             Ok(_) => {
-                result.rejected.push(reject("not a JSON object".into()));
+                emit(Row::Rejected(reject("not a JSON object".into())))?;
                 continue;
             }
             Err(e) => {
-                result.rejected.push(reject(format!("invalid JSON: {e}")));
+                emit(Row::Rejected(reject(format!("invalid JSON: {e}"))))?;
                 continue;
             }
         };
@@ -209,11 +259,11 @@ fn read_json_lines(
             })
             .collect();
         match map_fields(source, named) {
-            Ok(event) => result.events.push(event.at(label, this_line)),
-            Err(reason) => result.rejected.push(reject(reason)),
+            Ok(event) => emit(Row::Event(event.at(label, this_line)))?,
+            Err(reason) => emit(Row::Rejected(reject(reason)))?,
         }
     }
-    Ok(result)
+    Ok(())
 }
 
 /// Counts the newlines passing through and remembers the last byte.

@@ -1,19 +1,27 @@
-//! One run of an `events` source: scan the files, add the new events and bad rows to the
-//! lake, save the file state, rebuild the sessions.
+//! One run of an `events` source: stream the new rows of the files into the lake, save the
+//! file state, rebuild the sessions.
 //!
-//! Crash safety follows the lake's rule: rows are published before the state that covers
-//! them is saved. A crash in between makes the next run read the same bytes again; their
-//! events are already in the lake and are dropped by the exact-key check below.
+//! Rows are never all in memory: each event is checked against the keys seen so far
+//! (`dedup`, 16 bytes an event) and goes to the writer in batches of `BATCH_ROWS`, so a
+//! first run over a 10M-line export holds a batch, the writers' buffers and the keys.
+//!
+//! Crash safety follows the lake's rule: rows are published (both writers commit) before
+//! the state that covers them is saved. A crash in between makes the next run read the
+//! same bytes again; their events are already in the lake and are dropped by the
+//! exact-key check (`SeenEvents` loads the lake's keys of every day an event falls on).
 
-use std::collections::BTreeSet;
 use std::time::Instant;
 
-use chrono::{NaiveDate, Utc};
+use arrow_array::RecordBatch;
+use chrono::Utc;
 
+use super::dedup::SeenEvents;
 use super::lake::{self, EVENTS, EVENTS_REJECTED};
-use super::{scan, EventRow, EventsError, EventsSource};
+use super::{scan_rows, EventRow, EventsError, EventsSource, RejectedRow, Row};
 use crate::config::Output;
-use crate::load::{DatasetWriter, LakeLayout, Partitioning, WriteSummary, WriterOptions};
+use crate::load::{
+    DatasetWriter, LakeLayout, LoadError, Partitioning, WriteSummary, WriterOptions,
+};
 use crate::sources::{DatasetSummary, RunContext, RunError, SourceSummary};
 use crate::transform::sessions::{rebuild_sessions, SessionsRequest, SESSIONS};
 
@@ -52,88 +60,46 @@ pub fn run_events(
     let started = Instant::now();
     let name = source.name.as_str();
     let mut state = lake::load_state(layout, name)?;
-    let scan = scan(source, &state.files)?;
-    let read = scan.events.len() as u64 + scan.duplicates;
-
-    let dates: BTreeSet<NaiveDate> = scan
-        .events
-        .iter()
-        .map(|e| local_date(e.event_at, tz))
-        .collect();
-    let existing = lake::existing_keys(layout, name, &dates).map_err(|e| EventsError::Lake {
-        source_name: name.to_string(),
-        what: "reading the events already in the lake",
-        source: Box::new(e),
-    })?;
-    let new: Vec<EventRow> = scan
-        .events
-        .into_iter()
-        .filter(|e| !existing.contains(&e.dedup_key()))
-        .collect();
-    drop(existing);
-
-    let options = || {
-        let mut options = WriterOptions::new(run_id);
-        options.compression = output.compression;
-        options.row_group_rows = output.row_group_rows;
-        options
+    let lake_err = |what: &'static str| {
+        move |e| EventsError::Lake {
+            source_name: name.to_string(),
+            what,
+            source: Box::new(e),
+        }
     };
-    let write =
-        |dataset: &'static str, batches: Vec<arrow_array::RecordBatch>, key: &str, time: &str| {
-            let load_err = |e| EventsError::Load {
-                source_name: name.to_string(),
-                dataset,
-                source: Box::new(e),
-            };
-            let Some(first) = batches.first() else {
-                return Ok(WriteSummary::default());
-            };
-            let mut writer = DatasetWriter::open(
-                layout,
-                name,
-                dataset,
-                first.schema(),
-                Partitioning::EventDate {
-                    time_column: time.into(),
-                    key_column: key.into(),
-                    tz,
-                },
-                options(),
-            )
-            .map_err(load_err)?;
-            for batch in &batches {
-                writer.write(batch).map_err(load_err)?;
-            }
-            writer.commit().map_err(load_err)
-        };
-    let events_written = write(
-        EVENTS,
-        new.chunks(BATCH_ROWS)
-            .enumerate()
-            .map(|(i, chunk)| {
-                lake::events_batch(chunk, state.next_event_id + (i * BATCH_ROWS) as i64)
-            })
-            .collect(),
-        "event_id",
-        "event_at",
-    )?;
-    let detected_at = Utc::now().timestamp_micros();
-    let rejected_written = write(
-        EVENTS_REJECTED,
-        scan.rejected
-            .chunks(BATCH_ROWS)
-            .enumerate()
-            .map(|(i, chunk)| {
-                let first = state.next_rejected_id + (i * BATCH_ROWS) as i64;
-                lake::rejected_batch(chunk, first, detected_at)
-            })
-            .collect(),
-        "rejected_id",
-        "detected_at",
-    )?;
-    state.next_event_id += new.len() as i64;
-    state.next_rejected_id += scan.rejected.len() as i64;
-    state.files = scan.state;
+    let seen = SeenEvents::open(layout, name, tz)
+        .map_err(lake_err("reading the events already in the lake"))?;
+    let mut options = WriterOptions::new(run_id);
+    options.compression = output.compression;
+    options.row_group_rows = output.row_group_rows;
+    let mut sink = RowSink {
+        layout,
+        name,
+        tz,
+        options,
+        seen,
+        events: Pending::new(EVENTS, state.next_event_id),
+        rejected: Pending::new(EVENTS_REJECTED, state.next_rejected_id),
+        detected_at: Utc::now().timestamp_micros(),
+        read: 0,
+    };
+    let (stats, files) = scan_rows(source, &state.files, &mut |row| sink.push(row))?;
+    let ctx = WriteCtx {
+        layout,
+        name,
+        tz,
+        options: &sink.options,
+        detected_at: sink.detected_at,
+    };
+    let (events_written, next_event_id) = sink.events.commit(&ctx)?;
+    let (rejected_written, next_rejected_id) = sink.rejected.commit(&ctx)?;
+    let (read, rejected) = (sink.read, next_rejected_id - state.next_rejected_id);
+    // The keys seen are not needed for the sessions, which take their own memory.
+    drop(sink);
+    let new = (next_event_id - state.next_event_id) as u64;
+    state.next_event_id = next_event_id;
+    state.next_rejected_id = next_rejected_id;
+    state.files = files;
     lake::save_state(layout, name, &state)?;
     let extract_seconds = started.elapsed().as_secs_f64();
 
@@ -147,25 +113,16 @@ pub fn run_events(
         compression: output.compression,
         row_group_rows: output.row_group_rows,
     })
-    .map_err(|e| EventsError::Lake {
-        source_name: name.to_string(),
-        what: "rebuilding sessions",
-        source: Box::new(e),
-    })?;
+    .map_err(lake_err("rebuilding sessions"))?;
 
     let mut events_summary = dataset_summary(EVENTS, read, &events_written, extract_seconds);
-    events_summary.rows_already_present += read - new.len() as u64;
-    let mut rejected_summary = dataset_summary(
-        EVENTS_REJECTED,
-        scan.rejected.len() as u64,
-        &rejected_written,
-        0.0,
-    );
-    if !scan.rejected.is_empty() {
+    events_summary.rows_already_present += read - new;
+    let mut rejected_summary =
+        dataset_summary(EVENTS_REJECTED, rejected as u64, &rejected_written, 0.0);
+    if rejected > 0 {
         rejected_summary.warnings.push(format!(
-            "{} bad row(s) in {} file(s) read; see the events_rejected dataset (file, line, reason)",
-            scan.rejected.len(),
-            scan.files_read
+            "{rejected} bad row(s) in {} file(s) read; see the events_rejected dataset (file, line, reason)",
+            stats.files_read
         ));
     }
     let sessions_summary = DatasetSummary {
@@ -188,6 +145,160 @@ pub fn run_events(
     })
 }
 
+/// Where the rows of a scan go as they are read: new events (deduplicated) and bad rows,
+/// each in batches of at most `BATCH_ROWS` to its writer.
+struct RowSink<'a> {
+    layout: &'a LakeLayout,
+    name: &'a str,
+    tz: chrono_tz::Tz,
+    options: WriterOptions,
+    seen: SeenEvents,
+    events: Pending<EventRow>,
+    rejected: Pending<RejectedRow>,
+    detected_at: i64,
+    /// Events read (new or not).
+    read: u64,
+}
+
+/// What opening a writer needs.
+struct WriteCtx<'a> {
+    layout: &'a LakeLayout,
+    name: &'a str,
+    tz: chrono_tz::Tz,
+    options: &'a WriterOptions,
+    detected_at: i64,
+}
+
+impl RowSink<'_> {
+    fn push(&mut self, row: Row) -> Result<(), EventsError> {
+        let ctx = WriteCtx {
+            layout: self.layout,
+            name: self.name,
+            tz: self.tz,
+            options: &self.options,
+            detected_at: self.detected_at,
+        };
+        match row {
+            Row::Event(event) => {
+                self.read += 1;
+                let is_new = self.seen.insert(&event).map_err(|e| EventsError::Lake {
+                    source_name: self.name.to_string(),
+                    what: "reading the events already in the lake",
+                    source: Box::new(e),
+                })?;
+                if is_new {
+                    self.events.push(event, &ctx)?;
+                }
+            }
+            Row::Rejected(rejected) => self.rejected.push(rejected, &ctx)?,
+        }
+        Ok(())
+    }
+}
+
+/// Rows waiting for their batch, the dataset's writer (opened with the first batch) and
+/// the id the next row gets.
+struct Pending<T> {
+    dataset: &'static str,
+    rows: Vec<T>,
+    writer: Option<DatasetWriter>,
+    next_id: i64,
+}
+
+/// A row type of one of the two datasets.
+trait DatasetRow: Sized {
+    /// (merge key, partition time) columns.
+    const COLUMNS: (&'static str, &'static str);
+    fn batch(rows: &[Self], first_id: i64, ctx: &WriteCtx<'_>) -> RecordBatch;
+}
+
+impl DatasetRow for EventRow {
+    const COLUMNS: (&'static str, &'static str) = ("event_id", "event_at");
+    fn batch(rows: &[Self], first_id: i64, _: &WriteCtx<'_>) -> RecordBatch {
+        lake::events_batch(rows, first_id)
+    }
+}
+
+impl DatasetRow for RejectedRow {
+    const COLUMNS: (&'static str, &'static str) = ("rejected_id", "detected_at");
+    fn batch(rows: &[Self], first_id: i64, ctx: &WriteCtx<'_>) -> RecordBatch {
+        lake::rejected_batch(rows, first_id, ctx.detected_at)
+    }
+}
+
+impl<T: DatasetRow> Pending<T> {
+    fn new(dataset: &'static str, next_id: i64) -> Self {
+        Self {
+            dataset,
+            rows: Vec::with_capacity(BATCH_ROWS),
+            writer: None,
+            next_id,
+        }
+    }
+
+    fn push(&mut self, row: T, ctx: &WriteCtx<'_>) -> Result<(), EventsError> {
+        self.rows.push(row);
+        if self.rows.len() >= BATCH_ROWS {
+            self.flush(ctx)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, ctx: &WriteCtx<'_>) -> Result<(), EventsError> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let batch = T::batch(&self.rows, self.next_id, ctx);
+        let writer = match &mut self.writer {
+            Some(writer) => writer,
+            None => {
+                let (key, time) = T::COLUMNS;
+                let writer = DatasetWriter::open(
+                    ctx.layout,
+                    ctx.name,
+                    self.dataset,
+                    batch.schema(),
+                    Partitioning::EventDate {
+                        time_column: time.into(),
+                        key_column: key.into(),
+                        tz: ctx.tz,
+                    },
+                    ctx.options.clone(),
+                )
+                .map_err(|e| load_error(ctx.name, self.dataset, e))?;
+                self.writer.insert(writer)
+            }
+        };
+        let dataset = self.dataset;
+        writer
+            .write(&batch)
+            .map_err(|e| load_error(ctx.name, dataset, e))?;
+        self.next_id += self.rows.len() as i64;
+        self.rows.clear();
+        Ok(())
+    }
+
+    /// Writes what is left and publishes; returns the summary and the next free id.
+    fn commit(&mut self, ctx: &WriteCtx<'_>) -> Result<(WriteSummary, i64), EventsError> {
+        self.flush(ctx)?;
+        let summary = match self.writer.take() {
+            Some(writer) => writer
+                .commit()
+                .map_err(|e| load_error(ctx.name, self.dataset, e))?,
+            None => WriteSummary::default(),
+        };
+        Ok((summary, self.next_id))
+    }
+}
+
+fn load_error(source_name: &str, dataset: &'static str, e: LoadError) -> EventsError {
+    EventsError::Load {
+        source_name: source_name.to_string(),
+        dataset,
+        source: Box::new(e),
+    }
+}
+
 fn dataset_summary(name: &str, read: u64, written: &WriteSummary, seconds: f64) -> DatasetSummary {
     DatasetSummary {
         name: name.into(),
@@ -198,11 +309,4 @@ fn dataset_summary(name: &str, read: u64, written: &WriteSummary, seconds: f64) 
         seconds,
         ..DatasetSummary::default()
     }
-}
-
-fn local_date(instant: i64, tz: chrono_tz::Tz) -> NaiveDate {
-    chrono::DateTime::from_timestamp_micros(instant)
-        .unwrap_or_default()
-        .with_timezone(&tz)
-        .date_naive()
 }

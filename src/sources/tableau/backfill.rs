@@ -138,6 +138,22 @@ pub fn rebuild_backfilled(
     range: DateRange,
     datasets: &mut [DatasetSummary],
 ) -> Result<Option<DerivedSummary>, RunError> {
+    let has_events = datasets
+        .iter()
+        .any(|d| d.name == "historical_events" && d.skipped.is_none());
+    if source.has_sessions() && has_events {
+        // Re-read days may hold Login/Logout events the lake did not have: rebuild their
+        // auth_events and the sessions (named with the newest hist_users snapshot).
+        let days: std::collections::HashSet<String> = range
+            .days()
+            .into_iter()
+            .map(crate::load::event_partition_name)
+            .collect();
+        for derived in super::sessions::rebuild(source, ctx, &days)? {
+            tracing::info!(source = %source.name, dataset = %derived.name,
+                rows = derived.rows_written, "rebuilt after the backfill");
+        }
+    }
     let has_requests = datasets
         .iter()
         .any(|d| d.name == "http_requests" && d.skipped.is_none());

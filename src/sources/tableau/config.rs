@@ -9,8 +9,10 @@ use std::time::Duration;
 use crate::config::parse::{Problems, Table};
 use crate::config::pg_connection::{self, ConnectionHints};
 use crate::config::{ForbiddenKey, SecretRef, SourceKind, SslMode};
+use crate::sources::session_settings::{self, SessionSettings};
 use crate::sources::tableau::tables::DATASETS;
 use crate::sources::SourceConfig;
+use crate::transform::sessions::LoginPolicy;
 
 /// The repository's port (Tableau: `tsm data-access repository-access enable`).
 pub const DEFAULT_TABLEAU_PORT: u16 = 8060;
@@ -29,6 +31,18 @@ const HINTS: ConnectionHints = ConnectionHints {
     root_cert_file: "root_cert_file = \"certs/tableau-repository.crt\" (Tableau: the repository's \
                      server.crt after `tsm security repository-ssl enable`)",
 };
+/// Login/Logout events → `sessions`. Tableau logs a Login per sign-in (each browser,
+/// each SSO round trip) and a Logout only when the user signs out; most web sessions end
+/// by the server's idle limit instead (`wgserver.session.idle_limit`, 240 minutes by
+/// default). So: policy `same` (a sign-in while signed in is absorbed and counted), ended
+/// four hours after the latest sign-in unless a Logout comes first.
+pub const DEFAULT_SESSIONS: SessionSettings = SessionSettings {
+    login_policy: LoginPolicy::Same,
+    max_session_hours: 4,
+};
+/// What `sessions` are derived from (all three are default datasets).
+pub const SESSION_DATASETS: [&str; 3] =
+    ["historical_events", "historical_event_types", "hist_users"];
 
 /// `[[sources]] kind = "tableau"`: the Tableau Server repository ("workgroup" database).
 #[derive(Debug, Clone)]
@@ -65,6 +79,8 @@ pub struct TableauSource {
     pub statement_timeout: Duration,
     /// `idle_in_transaction_session_timeout` of the snapshot transaction. Default 10 min.
     pub idle_in_transaction_timeout: Duration,
+    /// How Login/Logout events become `sessions` (default [`DEFAULT_SESSIONS`]).
+    pub sessions: SessionSettings,
 }
 
 impl TableauSource {
@@ -74,6 +90,13 @@ impl TableauSource {
             Some(list) => list.iter().map(String::as_str).collect(),
             None => DATASETS.to_vec(),
         }
+    }
+
+    /// `auth_events` and `sessions` are derived when every dataset they come from is
+    /// archived ([`SESSION_DATASETS`]).
+    pub fn has_sessions(&self) -> bool {
+        let datasets = self.datasets();
+        SESSION_DATASETS.iter().all(|d| datasets.contains(d))
     }
 }
 
@@ -96,6 +119,8 @@ pub const KIND: SourceKind<SourceConfig> = SourceKind {
         "connect_timeout_seconds",
         "statement_timeout_seconds",
         "idle_in_transaction_timeout_seconds",
+        session_settings::LOGIN_POLICY,
+        session_settings::MAX_SESSION_HOURS,
     ],
     forbidden: &[ForbiddenKey {
         key: "password",
@@ -122,6 +147,7 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
     let enrich = t.boolean(p, "enrich");
     let (connect_timeout, statement_timeout, idle_in_transaction_timeout) =
         pg_connection::timeouts(p, t);
+    let sessions = session_settings::parse(p, t, DEFAULT_SESSIONS, None);
 
     // Every integer below was range-checked above, so the casts cannot truncate.
     Some(SourceConfig::Tableau(Box::new(TableauSource {
@@ -145,6 +171,7 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
         connect_timeout,
         statement_timeout,
         idle_in_transaction_timeout,
+        sessions,
     })))
 }
 

@@ -2,7 +2,8 @@
 //!
 //! - `config`: the pipeline-file section; `tables`: one table spec per dataset.
 //! - `run`: one snapshot transaction per run; event tables read above their watermark,
-//!   dimension tables snapshotted whole; then `enrich` rebuilds the derived datasets.
+//!   dimension tables snapshotted whole; then `enrich` rebuilds the derived datasets
+//!   and `sessions` the Login/Logout `auth_events` and `sessions`.
 //! - `backfill`: re-reading a day by key range (`pg_tables::KeyLocator`), and the plan.
 //! - `status`: purge gaps against the watermark; `check`: `check --connect`.
 //! - `bench`: `usagelake bench`, this kind's extract against its peers.
@@ -13,6 +14,7 @@ pub(crate) mod check;
 pub mod config;
 pub mod enrich;
 pub mod run;
+mod sessions;
 pub mod status;
 pub mod tables;
 

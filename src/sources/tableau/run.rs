@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
 
+use super::config::SESSION_DATASETS;
 use super::{open_session, tables, TableauSource};
 use crate::failpoint;
 use crate::load::state::{DatasetState, SourceState, StateStore};
@@ -121,6 +122,19 @@ pub(crate) async fn run(
         return Err(e);
     }
     finished?;
+    // Login/Logout → auth_events → sessions, when this run refreshed every input (an
+    // older hist_users snapshot could lack the actors of new events; days left unbuilt
+    // are built by the next run that selects all three).
+    let selected = |d: &str| wanted.iter().any(|w| w.as_str() == d);
+    if source.has_sessions() && SESSION_DATASETS.iter().all(|d| selected(d)) {
+        let written: std::collections::HashSet<String> = datasets
+            .iter()
+            .filter(|d| d.name == "historical_events")
+            .flat_map(|d| d.partitions.keys().cloned())
+            .collect();
+        let derived = super::sessions::rebuild(source, ctx, &written)?;
+        datasets.extend(derived);
+    }
     let transform = if source.enrich {
         let transform = rebuild_derived(source, ctx, run_date, &datasets)?;
         set_resolution_rate(&mut datasets, &transform);

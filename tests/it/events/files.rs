@@ -163,3 +163,46 @@ fn a_config_mistake_names_the_file_and_line() {
     assert!(text.contains("did you mean"), "{text}");
     assert!(text.contains("pipeline.toml:12"), "{text}");
 }
+
+/// More rows than one write batch (64k), days out of order, duplicates far apart (in
+/// other batches) and bad rows among them: the streamed run keeps every rule of the
+/// in-memory one, and a rerun over the grown file adds only the new lines.
+#[test]
+fn a_file_larger_than_a_batch_is_streamed_with_dedup_across_batches() {
+    let lake = EventsLake::csv("");
+    let mut text = HEADER.to_string();
+    let (rows, days) = (150_000usize, 5usize);
+    let line_of = |i: usize| {
+        let day = 10 + (i * 7) % days;
+        let (h, m, s) = ((i / 3600) % 24, (i / 60) % 60, i % 60);
+        format!(
+            "2026-01-{day:02}T{h:02}:{m:02}:{s:02}Z,logon,ws{},u{}\n",
+            i % 13,
+            i % 1000
+        )
+    };
+    for i in 0..rows {
+        text.push_str(&line_of(i));
+        if i % 50_000 == 49_999 {
+            text.push_str("yesterday,logon,ws1,ann\n");
+        }
+    }
+    // The first 1,000 lines again at the end: 100k+ rows after their first copy.
+    for i in 0..1_000 {
+        text.push_str(&line_of(i));
+    }
+    lake.append("a.csv", &text);
+    lake.run();
+    let total = |counts: BTreeMap<String, usize>| counts.values().sum::<usize>();
+    assert_eq!(total(lake.event_counts()), rows);
+    // UTC days 10..14; late hours fall on the next day in the pipeline's Europe/Berlin.
+    assert_eq!(lake.event_counts().len(), days + 1);
+    let bad: Vec<i64> = lake.rejected().iter().map(|r| r.1).collect();
+    // Header is line 1; a bad line follows every 50,000th event.
+    assert_eq!(bad, vec![50_002, 100_003, 150_004]);
+
+    lake.append("a.csv", &(line_of(rows) + &line_of(5)));
+    lake.run();
+    assert_eq!(total(lake.event_counts()), rows + 1);
+    assert_eq!(lake.rejected().len(), 3, "bad rows are reported once");
+}

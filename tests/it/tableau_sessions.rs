@@ -1,0 +1,244 @@
+//! Tableau Login/Logout `historical_events` → `auth_events` → `sessions` and
+//! `report current-users`, through the binary against a Tableau-shaped database with the
+//! oddities of real repositories: type names spelled differently, a Logout without a
+//! Login, an actor whose user was deleted (`hist_users.user_id` NULL), a server-generated
+//! Login without an actor, and a Logout arriving in a later run.
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::TimestampMicrosecondType;
+use arrow_array::Array;
+
+use crate::support::cli::{assert_success, usagelake, LakeFixture, PipelineSpec};
+use crate::support::lake::{parquet_files, read_batches, total_rows};
+use crate::support::pg::{TestDb, DEMO_SCHEMA_SQL};
+
+const DATASETS: &str =
+    r#"["historical_events", "historical_event_types", "hist_users", "hist_sites"]"#;
+
+/// Types spelled as servers do (case, spaces) next to an unrelated type and Tableau's own
+/// misspelled name; sites and hist users, one of them deleted since (`user_id` NULL).
+const REPOSITORY: &str = "
+INSERT INTO historical_event_types (type_id, name, action_type) VALUES
+  (301, 'LogIn', 'Login'), (302, 'Log Out', 'Logout'), (84, 'Access View', 'Access'),
+  (104, 'Change Workbook Ownerhsip To', 'Update');
+INSERT INTO hist_sites (id, site_id, name, url_namespace) VALUES
+  (10, 1, 'Default', ''), (11, 2, 'Finance', 'finance');
+INSERT INTO hist_users (id, user_id, name) VALUES
+  (2001, 5, 'ann'), (2002, NULL, 'former.bob'), (2003, 6, 'cy');
+INSERT INTO historical_events
+  (id, historical_event_type_id, worker, created_at, hist_actor_user_id, hist_actor_site_id) VALUES
+  (1, 301, 'node1', '2026-01-10 09:00', 2001, 10),
+  (2, 84,  'node1', '2026-01-10 09:15', 2001, 10),
+  (3, 301, 'node2', '2026-01-10 09:30', 2002, 11),
+  (4, 302, 'node1', '2026-01-10 10:00', 2001, 10),
+  (5, 302, 'node1', '2026-01-10 08:00', 2003, 10),
+  (6, 301, 'node1', '2026-01-10 10:30', NULL, NULL),
+  (7, 301, 'node1', '2026-01-10 11:00', 2003, 10);
+";
+
+/// (machine, user, login, logout, end_reason), times `HH:MM` UTC on 2026-01-10.
+type Session = (String, String, Option<String>, Option<String>, String);
+
+fn sessions(lake: &LakeFixture) -> Vec<Session> {
+    let mut out = Vec::new();
+    for file in parquet_files(&lake.dataset_dir("sessions")) {
+        for batch in read_batches(&file) {
+            let s = |name: &str| {
+                batch
+                    .column_by_name(name)
+                    .unwrap()
+                    .as_string::<i32>()
+                    .clone()
+            };
+            let t = |name: &str| {
+                batch
+                    .column_by_name(name)
+                    .unwrap()
+                    .as_primitive::<TimestampMicrosecondType>()
+                    .clone()
+            };
+            let (machine, user, reason) = (s("machine"), s("user"), s("end_reason"));
+            let (login, logout) = (t("login_at"), t("logout_at"));
+            let hhmm = |a: &arrow_array::TimestampMicrosecondArray, row: usize| {
+                a.is_valid(row).then(|| {
+                    let at = chrono::DateTime::from_timestamp_micros(a.value(row)).unwrap();
+                    at.format("%H:%M").to_string()
+                })
+            };
+            for row in 0..batch.num_rows() {
+                out.push((
+                    machine.value(row).to_string(),
+                    user.value(row).to_string(),
+                    hhmm(&login, row),
+                    hhmm(&logout, row),
+                    reason.value(row).to_string(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn session(
+    machine: &str,
+    user: &str,
+    login: Option<&str>,
+    logout: Option<&str>,
+    reason: &str,
+) -> Session {
+    (
+        machine.into(),
+        user.into(),
+        login.map(str::to_string),
+        logout.map(str::to_string),
+        reason.into(),
+    )
+}
+
+fn current_users(lake: &LakeFixture, at: &str) -> String {
+    let pipeline = lake.pipeline.to_str().unwrap();
+    let out = usagelake(&["report", "current-users", pipeline, "--at", at], &[], &[]);
+    assert_success(&out);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// (event type, user, site) of every auth event, sorted.
+fn auth_events(lake: &LakeFixture) -> Vec<(String, String, Option<String>)> {
+    let mut out = Vec::new();
+    for file in parquet_files(&lake.dataset_dir("auth_events")) {
+        for batch in read_batches(&file) {
+            let s = |name: &str| {
+                batch
+                    .column_by_name(name)
+                    .unwrap()
+                    .as_string::<i32>()
+                    .clone()
+            };
+            let (kind, user, site) = (s("event_type"), s("user"), s("site"));
+            for row in 0..batch.num_rows() {
+                out.push((
+                    kind.value(row).to_string(),
+                    user.value(row).to_string(),
+                    site.is_valid(row).then(|| site.value(row).to_string()),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn login_logout_events_become_sessions_and_a_later_logout_closes_an_open_one() {
+    let db = TestDb::new().await;
+    db.exec(DEMO_SCHEMA_SQL).await;
+    db.exec(REPOSITORY).await;
+    let mut spec = PipelineSpec::new(db.host(), db.port(), db.dbname());
+    spec.datasets = Some(DATASETS);
+    let lake = LakeFixture::new(&spec);
+    // Enrichment needs http_requests and the dimensions; this test is about sessions.
+    let mut text = std::fs::read_to_string(&lake.pipeline).unwrap();
+    text.push_str("enrich = false\n");
+    std::fs::write(&lake.pipeline, text).unwrap();
+
+    lake.run_ok(&[]);
+    let pair = |kind: &str, user: &str, site: Option<&str>| {
+        (kind.to_string(), user.to_string(), site.map(str::to_string))
+    };
+    assert_eq!(
+        auth_events(&lake),
+        vec![
+            pair("login", "ann", Some("Default")),
+            pair("login", "cy", Some("Default")),
+            pair("login", "former.bob", Some("Finance")),
+            pair("logout", "ann", Some("Default")),
+            pair("logout", "cy", Some("Default")),
+        ],
+        "Access View and the Login without an actor are not auth events"
+    );
+    // Policy `same`, 4 h: the source's latest event is 11:00, so sessions whose deadline
+    // lies after it are open. cy's 08:00 Logout has no Login: an orphan, kept.
+    let first = vec![
+        session("node1", "ann", Some("09:00"), Some("10:00"), "logout"),
+        session("node1", "cy", None, Some("08:00"), "logout"),
+        session("node1", "cy", Some("11:00"), None, "open"),
+        session("node2", "former.bob", Some("09:30"), None, "open"),
+    ];
+    assert_eq!(sessions(&lake), first);
+    assert_eq!(
+        current_users(&lake, "2026-01-10T09:45:00Z"),
+        "node1: ann\nnode2: former.bob\n"
+    );
+    assert_eq!(
+        current_users(&lake, "2026-01-10T10:00:00Z"),
+        "node2: former.bob\n",
+        "not logged in at the instant of the logout"
+    );
+
+    // A rerun with nothing new adds nothing.
+    lake.run_ok(&[]);
+    assert_eq!(sessions(&lake), first);
+    assert_eq!(total_rows(&lake.dataset_dir("auth_events")), 5);
+
+    // bob's Logout arrives later: his open session is closed, cy's stays open.
+    db.exec(
+        "INSERT INTO historical_events
+           (id, historical_event_type_id, worker, created_at, hist_actor_user_id, hist_actor_site_id)
+         VALUES (8, 302, 'node2', '2026-01-10 12:00', 2002, 11);",
+    )
+    .await;
+    lake.run_ok(&[]);
+    assert_eq!(
+        sessions(&lake),
+        vec![
+            session("node1", "ann", Some("09:00"), Some("10:00"), "logout"),
+            session("node1", "cy", None, Some("08:00"), "logout"),
+            session("node1", "cy", Some("11:00"), None, "open"),
+            session(
+                "node2",
+                "former.bob",
+                Some("09:30"),
+                Some("12:00"),
+                "logout"
+            ),
+        ]
+    );
+    assert_eq!(
+        current_users(&lake, "2026-01-10T11:30:00Z"),
+        "node1: cy\nnode2: former.bob\n"
+    );
+    assert_eq!(current_users(&lake, "2026-01-10T12:30:00Z"), "node1: cy\n");
+}
+
+#[tokio::test]
+async fn tableau_session_keys_change_the_policy_and_the_timeout() {
+    let db = TestDb::new().await;
+    db.exec(DEMO_SCHEMA_SQL).await;
+    db.exec(REPOSITORY).await;
+    let mut spec = PipelineSpec::new(db.host(), db.port(), db.dbname());
+    spec.datasets = Some(DATASETS);
+    let lake = LakeFixture::new(&spec);
+    let mut text = std::fs::read_to_string(&lake.pipeline).unwrap();
+    text.push_str("enrich = false\nlogin_policy = \"parallel\"\nmax_session_hours = 1\n");
+    std::fs::write(&lake.pipeline, text).unwrap();
+
+    lake.run_ok(&[]);
+    // One hour: bob's 09:30 Login times out at 10:30, before the latest event (11:00).
+    assert_eq!(
+        sessions(&lake),
+        vec![
+            session("node1", "ann", Some("09:00"), Some("10:00"), "logout"),
+            session("node1", "cy", None, Some("08:00"), "logout"),
+            session("node1", "cy", Some("11:00"), None, "open"),
+            session(
+                "node2",
+                "former.bob",
+                Some("09:30"),
+                Some("10:30"),
+                "timeout"
+            ),
+        ]
+    );
+    assert_eq!(current_users(&lake, "2026-01-10T10:45:00Z"), "");
+}
