@@ -1,6 +1,6 @@
 //! The connection keys every PostgreSQL source kind shares (`tableau`, `postgres`):
 //! password references, `sslmode` with its certificate, and session timeouts, read with
-//! file:line problems like every other key.
+//! file:line problems like every other key, and the [`PgConnection`] they make.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -19,6 +19,29 @@ pub const DEFAULT_STATEMENT_TIMEOUT_SECONDS: u64 = 3600;
 pub const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS: u64 = 600;
 /// PostgreSQL takes these settings in ms as a 32-bit int.
 const MAX_SESSION_TIMEOUT_SECONDS: i64 = i32::MAX as i64 / 1000;
+
+/// Where and how a PostgreSQL source kind connects, as its pipeline-file section says
+/// (defaults filled in, the password still a reference). `sources::pg_tables::session`
+/// turns it into a snapshot session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgConnection {
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub user: String,
+    /// None: no password (trust/peer auth, e.g. the demo).
+    pub password: Option<SecretRef>,
+    pub sslmode: SslMode,
+    /// PEM certificate(s) that `verify-ca`/`verify-full` trust (relative paths are
+    /// relative to the pipeline file): the server's certificate, or its CA.
+    pub root_cert_file: Option<PathBuf>,
+    /// Connect timeout. Default 10 s.
+    pub connect_timeout: Duration,
+    /// `statement_timeout` of the snapshot transaction. Default 1 hour.
+    pub statement_timeout: Duration,
+    /// `idle_in_transaction_session_timeout` of the snapshot transaction. Default 10 min.
+    pub idle_in_transaction_timeout: Duration,
+}
 
 /// Examples shown in hints, so each kind's messages speak its users' language.
 pub struct ConnectionHints {

@@ -169,13 +169,13 @@ fn demo_pipeline(
                 continue;
             }
             SourceConfig::Postgres(postgres) => {
-                postgres.host = "127.0.0.1".to_string();
-                postgres.port = port;
+                postgres.connection.host = "127.0.0.1".to_string();
+                postgres.connection.port = port;
                 continue;
             }
         };
-        tableau.host = "127.0.0.1".to_string();
-        tableau.port = port;
+        tableau.connection.host = "127.0.0.1".to_string();
+        tableau.connection.port = port;
     }
     Ok(pipeline)
 }

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use usagelake::config::pg_connection::PgConnection;
 use usagelake::config::SslMode;
 use usagelake::pgcluster::{ClusterOptions, PgCluster, ServerTls};
 use usagelake::postgres::{ConnectOptions, ExtractError, PgSession};
-use usagelake::sources::tableau::TableauSource;
 use usagelake::sources::SourceConfig;
 
 /// A CA, a server certificate it issued for `localhost` only, and another CA.
@@ -229,11 +229,11 @@ fn verify_modes_need_a_root_cert_file_relative_to_the_pipeline() {
     let SourceConfig::Tableau(source) = &pipeline.sources[0] else {
         panic!("a tableau source")
     };
-    let TableauSource {
+    let PgConnection {
         sslmode,
         root_cert_file,
         ..
-    } = source.as_ref();
+    } = &source.connection;
     assert_eq!(*sslmode, SslMode::VerifyCa);
     assert_eq!(
         root_cert_file.as_deref(),

@@ -63,7 +63,7 @@ async fn resolve(
     session: &PgSession,
     table: &PgTable,
 ) -> Result<Archive, RunError> {
-    relation::resolve(session, table, &source.user)
+    relation::resolve(session, table, &source.connection.user)
         .await
         .map_err(|e| relation_error(source, &table.dataset, e))
 }

@@ -13,7 +13,7 @@ pub(crate) async fn check_connect(source: &PostgresSource, quiet: bool) -> Resul
     let mut problems = 0;
     for table in &source.tables {
         let session = open_session(source).await?;
-        let line = match relation::resolve(&session, table, &source.user).await {
+        let line = match relation::resolve(&session, table, &source.connection.user).await {
             Ok(archive) => {
                 // Key bounds are one index probe; a view or a log read by time gets a
                 // count of nothing (`WHERE false`), which still needs SELECT.

@@ -16,8 +16,8 @@ use chrono_tz::Tz;
 use toml::de::DeValue;
 
 use crate::config::parse::{Problems, Table};
-use crate::config::pg_connection::{self, ConnectionHints, DEFAULT_SSLMODE};
-use crate::config::{did_you_mean, ForbiddenKey, SecretRef, SourceKind, SslMode};
+use crate::config::pg_connection::{self, ConnectionHints, PgConnection, DEFAULT_SSLMODE};
+use crate::config::{did_you_mean, ForbiddenKey, SourceKind};
 use crate::sources::SourceConfig;
 use crate::transform::auth_events::{
     AUTH_EVENTS, DEFAULT_FAILED_LOGIN_VALUES, DEFAULT_LOGIN_VALUES, DEFAULT_LOGOUT_VALUES,
@@ -44,16 +44,7 @@ const HINTS: ConnectionHints = ConnectionHints {
 #[derive(Debug, Clone)]
 pub struct PostgresSource {
     pub name: String,
-    pub host: String,
-    pub port: u16,
-    pub database: String,
-    pub user: String,
-    pub password: Option<SecretRef>,
-    pub sslmode: SslMode,
-    pub root_cert_file: Option<std::path::PathBuf>,
-    pub connect_timeout: Duration,
-    pub statement_timeout: Duration,
-    pub idle_in_transaction_timeout: Duration,
+    pub connection: PgConnection,
     pub tables: Vec<PgTable>,
 }
 
@@ -220,16 +211,18 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
     let tables = tables(p, t, &defaults);
     Some(SourceConfig::Postgres(Box::new(PostgresSource {
         name,
-        host: host?.to_owned(),
-        port: port.map_or(DEFAULT_PORT, |port| port as u16),
-        database: database?.to_owned(),
-        user: user?.to_owned(),
-        password,
-        sslmode: sslmode.unwrap_or(DEFAULT_SSLMODE),
-        root_cert_file,
-        connect_timeout,
-        statement_timeout,
-        idle_in_transaction_timeout,
+        connection: PgConnection {
+            host: host?.to_owned(),
+            port: port.map_or(DEFAULT_PORT, |port| port as u16),
+            database: database?.to_owned(),
+            user: user?.to_owned(),
+            password,
+            sslmode: sslmode.unwrap_or(DEFAULT_SSLMODE),
+            root_cert_file,
+            connect_timeout,
+            statement_timeout,
+            idle_in_transaction_timeout,
+        },
         tables: tables?,
     })))
 }

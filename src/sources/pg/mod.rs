@@ -22,54 +22,16 @@ pub mod status;
 
 pub use config::PostgresSource;
 
-use crate::postgres::{ConnectOptions, PgSession};
-use crate::sources::RunError;
+use crate::postgres::PgSession;
+use crate::sources::{pg_tables, RunError};
 
 /// What people read in errors of this kind (`RunError::Api`).
 pub(crate) const API: &str = "PostgreSQL";
 
-pub fn connect_options(source: &PostgresSource) -> Result<ConnectOptions, RunError> {
-    let password = match &source.password {
-        Some(secret_ref) => Some(secret_ref.resolve().map_err(|e| RunError::Secret {
-            source_name: source.name.clone(),
-            source: e,
-        })?),
-        None => None,
-    };
-    Ok(ConnectOptions {
-        host: source.host.clone(),
-        port: source.port,
-        database: source.database.clone(),
-        user: source.user.clone(),
-        password,
-        sslmode: source.sslmode,
-        root_cert_file: source.root_cert_file.clone(),
-        connect_timeout: source.connect_timeout,
-        statement_timeout: source.statement_timeout,
-        idle_in_transaction_timeout: source.idle_in_transaction_timeout,
-        application_name: "usagelake".to_string(),
-    })
-}
-
 /// Connects and opens a snapshot transaction (one per table and run, so a table that
 /// fails cannot abort the others' transaction).
 pub(crate) async fn open_session(source: &PostgresSource) -> Result<PgSession, RunError> {
-    let session_error = |what| {
-        let name = source.name.clone();
-        move |e| RunError::Session {
-            source_name: name,
-            what,
-            source: Box::new(e),
-        }
-    };
-    let mut session = PgSession::connect(&connect_options(source)?)
-        .await
-        .map_err(session_error("connecting"))?;
-    session
-        .begin_snapshot()
-        .await
-        .map_err(session_error("opening the snapshot transaction"))?;
-    Ok(session)
+    pg_tables::session::open_session(&source.name, &source.connection).await
 }
 
 /// The error of a configured table the catalog does not match.

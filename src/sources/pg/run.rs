@@ -103,7 +103,7 @@ async fn run_table(
     previous: &DatasetState,
 ) -> Result<(DatasetSummary, Option<DatasetState>), RunError> {
     let session = open_session(source).await?;
-    let archive = relation::resolve(&session, table, &source.user)
+    let archive = relation::resolve(&session, table, &source.connection.user)
         .await
         .map_err(|e| relation_error(source, &table.dataset, e))?;
     let read = TableRead {

@@ -62,7 +62,7 @@ async fn source_gaps(
 ) -> Result<(), RunError> {
     for table in &source.tables {
         let session = open_session(source).await?;
-        let archive = relation::resolve(&session, table, &source.user)
+        let archive = relation::resolve(&session, table, &source.connection.user)
             .await
             .map_err(|e| relation_error(source, &table.dataset, e))?;
         if archive.watermark != Watermark::Key {

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::config::parse::{Problems, Table};
-use crate::config::pg_connection::{self, ConnectionHints};
-use crate::config::{ForbiddenKey, SecretRef, SourceKind, SslMode};
+use crate::config::pg_connection::{self, ConnectionHints, PgConnection};
+use crate::config::{ForbiddenKey, SourceKind};
 use crate::sources::session_settings::{self, SessionSettings};
 use crate::sources::tableau::tables::DATASETS;
 use crate::sources::SourceConfig;
@@ -49,19 +49,8 @@ pub const SESSION_DATASETS: [&str; 3] =
 pub struct TableauSource {
     /// Unique per pipeline; the first folder level under the lake root.
     pub name: String,
-    pub host: String,
-    /// Default 8060.
-    pub port: u16,
-    /// Default `workgroup`.
-    pub database: String,
-    /// Default `readonly`.
-    pub user: String,
-    /// None: no password (trust/peer auth, e.g. the demo).
-    pub password: Option<SecretRef>,
-    pub sslmode: SslMode,
-    /// PEM certificate(s) that `verify-ca`/`verify-full` trust (relative paths are
-    /// relative to the pipeline file): the repository's `server.crt`, or its CA.
-    pub root_cert_file: Option<std::path::PathBuf>,
+    /// Port default 8060, database `workgroup`, user `readonly`.
+    pub connection: PgConnection,
     /// None means every dataset the source kind knows.
     pub datasets: Option<Vec<String>>,
     /// Rows per Arrow batch coming out of the extractor. Default 65 536.
@@ -73,12 +62,6 @@ pub struct TableauSource {
     /// Rebuild the derived datasets (`requests_enriched`, `logins`, `usage_daily`,
     /// `extracts_workbooks`) after each run. Default true.
     pub enrich: bool,
-    /// Connect timeout. Default 10 s.
-    pub connect_timeout: Duration,
-    /// `statement_timeout` of the snapshot transaction. Default 1 hour.
-    pub statement_timeout: Duration,
-    /// `idle_in_transaction_session_timeout` of the snapshot transaction. Default 10 min.
-    pub idle_in_transaction_timeout: Duration,
     /// How Login/Logout events become `sessions` (default [`DEFAULT_SESSIONS`]).
     pub sessions: SessionSettings,
 }
@@ -152,13 +135,18 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
     // Every integer below was range-checked above, so the casts cannot truncate.
     Some(SourceConfig::Tableau(Box::new(TableauSource {
         name,
-        host: host?.to_owned(),
-        port: port.map_or(DEFAULT_TABLEAU_PORT, |port| port as u16),
-        database: database.to_owned(),
-        user: user.to_owned(),
-        password,
-        sslmode: sslmode.unwrap_or(DEFAULT_SSLMODE),
-        root_cert_file,
+        connection: PgConnection {
+            host: host?.to_owned(),
+            port: port.map_or(DEFAULT_TABLEAU_PORT, |port| port as u16),
+            database: database.to_owned(),
+            user: user.to_owned(),
+            password,
+            sslmode: sslmode.unwrap_or(DEFAULT_SSLMODE),
+            root_cert_file,
+            connect_timeout,
+            statement_timeout,
+            idle_in_transaction_timeout,
+        },
         datasets,
         batch_rows: batch_rows.map_or(DEFAULT_BATCH_ROWS, |rows| rows as usize),
         lookback: Duration::from_secs(
@@ -168,9 +156,6 @@ fn parse(p: &mut Problems, t: &Table, name: String, base_dir: &Path) -> Option<S
         ),
         include_incomplete_jobs: include_incomplete_jobs.unwrap_or(false),
         enrich: enrich.unwrap_or(true),
-        connect_timeout,
-        statement_timeout,
-        idle_in_transaction_timeout,
         sessions,
     })))
 }

@@ -20,50 +20,12 @@ pub mod tables;
 
 pub use config::TableauSource;
 
-use crate::postgres::{ConnectOptions, PgSession, ResolvedTable, TableKind};
-use crate::sources::RunError;
-
-pub fn connect_options(source: &TableauSource) -> Result<ConnectOptions, RunError> {
-    let password = match &source.password {
-        Some(secret_ref) => Some(secret_ref.resolve().map_err(|e| RunError::Secret {
-            source_name: source.name.clone(),
-            source: e,
-        })?),
-        None => None,
-    };
-    Ok(ConnectOptions {
-        host: source.host.clone(),
-        port: source.port,
-        database: source.database.clone(),
-        user: source.user.clone(),
-        password,
-        sslmode: source.sslmode,
-        root_cert_file: source.root_cert_file.clone(),
-        connect_timeout: source.connect_timeout,
-        statement_timeout: source.statement_timeout,
-        idle_in_transaction_timeout: source.idle_in_transaction_timeout,
-        application_name: "usagelake".to_string(),
-    })
-}
+use crate::postgres::{PgSession, ResolvedTable, TableKind};
+use crate::sources::{pg_tables, RunError};
 
 /// Connects and opens the snapshot transaction every read of one run (or day) shares.
 pub(crate) async fn open_session(source: &TableauSource) -> Result<PgSession, RunError> {
-    let session_error = |what| {
-        let name = source.name.clone();
-        move |e| RunError::Session {
-            source_name: name,
-            what,
-            source: Box::new(e),
-        }
-    };
-    let mut session = PgSession::connect(&connect_options(source)?)
-        .await
-        .map_err(session_error("connecting"))?;
-    session
-        .begin_snapshot()
-        .await
-        .map_err(session_error("opening the snapshot transaction"))?;
-    Ok(session)
+    pg_tables::session::open_session(&source.name, &source.connection).await
 }
 
 /// The source's selected event tables that exist on this server.

@@ -1,6 +1,7 @@
 //! `kind = "postgres"`: typed values, defaults, and every problem with its line.
 
 use super::*;
+use crate::config::SslMode;
 use crate::pipeline::file::load_pipeline;
 use crate::pipeline::file::test_support::{errors, only_problem, parse, places};
 
@@ -37,7 +38,7 @@ fn the_example_file_parses_with_both_tables_and_the_auth_mapping() {
     let pipeline =
         load_pipeline(&dir.join("postgres.example.toml")).unwrap_or_else(|e| panic!("{e}"));
     let source = postgres(&pipeline.sources[0]);
-    assert_eq!(source.sslmode, SslMode::VerifyFull);
+    assert_eq!(source.connection.sslmode, SslMode::VerifyFull);
     assert_eq!(source.tables.len(), 2);
     let audit = &source.tables[0];
     assert_eq!(
@@ -67,8 +68,8 @@ fn the_example_file_parses_with_both_tables_and_the_auth_mapping() {
 fn defaults_fill_port_dataset_lookback_zone_and_batch_size() {
     let pipeline = parse(BASE);
     let source = postgres(&pipeline.sources[0]);
-    assert_eq!(source.port, DEFAULT_PORT);
-    assert_eq!(source.sslmode, SslMode::Prefer);
+    assert_eq!(source.connection.port, DEFAULT_PORT);
+    assert_eq!(source.connection.sslmode, SslMode::Prefer);
     let table = &source.tables[0];
     assert_eq!(table.dataset, "events", "the relation's own name");
     assert_eq!(table.lookback, Duration::from_secs(3600));

@@ -70,15 +70,15 @@ sslmode = "disable"
     let prod = tableau(&pipeline, 0);
     assert_eq!(pipeline.sources[0].name(), "tableau_prod");
     assert_eq!(pipeline.sources[0].kind(), "tableau");
-    assert_eq!(prod.host, "tableau.example.com");
-    assert_eq!(prod.port, 5433);
-    assert_eq!(prod.database, "wg");
-    assert_eq!(prod.user, "etl");
+    assert_eq!(prod.connection.host, "tableau.example.com");
+    assert_eq!(prod.connection.port, 5433);
+    assert_eq!(prod.connection.database, "wg");
+    assert_eq!(prod.connection.user, "etl");
     assert_eq!(
-        prod.password,
+        prod.connection.password,
         Some(SecretRef::Env("TABLEAU_REPO_PASSWORD".into()))
     );
-    assert_eq!(prod.sslmode, SslMode::Require);
+    assert_eq!(prod.connection.sslmode, SslMode::Require);
     assert_eq!(
         prod.datasets,
         Some(vec!["http_requests".to_owned(), "users".to_owned()])
@@ -86,16 +86,16 @@ sslmode = "disable"
     assert_eq!(prod.batch_rows, 1000);
     assert_eq!(prod.lookback, Duration::ZERO);
     assert!(prod.include_incomplete_jobs);
-    assert_eq!(prod.connect_timeout, Duration::from_secs(600));
+    assert_eq!(prod.connection.connect_timeout, Duration::from_secs(600));
     let dev = tableau(&pipeline, 1);
     assert_eq!(dev.name, "tableau-dev");
     assert_eq!(
-        dev.password,
+        dev.connection.password,
         Some(SecretRef::File(PathBuf::from(
             "/etc/usagelake/secrets/dev.pw"
         )))
     );
-    assert_eq!(dev.sslmode, SslMode::Disable);
+    assert_eq!(dev.connection.sslmode, SslMode::Disable);
 }
 
 #[test]
@@ -105,16 +105,16 @@ fn omitted_keys_take_their_defaults() {
     assert_eq!(pipeline.output.compression, Compression::Snappy);
     assert_eq!(pipeline.output.row_group_rows, 1_048_576);
     let source = tableau(&pipeline, 0);
-    assert_eq!(source.port, 8060);
-    assert_eq!(source.database, "workgroup");
-    assert_eq!(source.user, "readonly");
-    assert_eq!(source.password, None);
-    assert_eq!(source.sslmode, SslMode::Prefer);
+    assert_eq!(source.connection.port, 8060);
+    assert_eq!(source.connection.database, "workgroup");
+    assert_eq!(source.connection.user, "readonly");
+    assert_eq!(source.connection.password, None);
+    assert_eq!(source.connection.sslmode, SslMode::Prefer);
     assert_eq!(source.datasets, None);
     assert_eq!(source.batch_rows, 65_536);
     assert_eq!(source.lookback, Duration::from_secs(3600));
     assert!(!source.include_incomplete_jobs);
-    assert_eq!(source.connect_timeout, Duration::from_secs(10));
+    assert_eq!(source.connection.connect_timeout, Duration::from_secs(10));
 
     let zstd =
         parse(&MINIMAL.replace("root = \"lake\"", "root = \"lake\"\ncompression = \"zstd\""));
@@ -130,7 +130,7 @@ fn relative_paths_resolve_against_the_pipeline_files_directory() {
     let pipeline = parse(&text);
     assert_eq!(pipeline.output.root, PathBuf::from("/etc/usagelake/lake"));
     assert_eq!(
-        tableau(&pipeline, 0).password,
+        tableau(&pipeline, 0).connection.password,
         Some(SecretRef::File("/etc/usagelake/pw/t.txt".into()))
     );
 
@@ -145,17 +145,17 @@ fn shipped_pipeline_files_parse() {
         load_pipeline(&dir.join("tableau.example.toml")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(example.sources[0].name(), "tableau_prod");
     assert_eq!(
-        tableau(&example, 0).password,
+        tableau(&example, 0).connection.password,
         Some(SecretRef::Env("TABLEAU_REPO_PASSWORD".into()))
     );
-    assert_eq!(tableau(&example, 0).port, 8060);
-    assert_eq!(tableau(&example, 0).sslmode, SslMode::VerifyCa);
+    assert_eq!(tableau(&example, 0).connection.port, 8060);
+    assert_eq!(tableau(&example, 0).connection.sslmode, SslMode::VerifyCa);
     assert_eq!(
-        tableau(&example, 0).root_cert_file,
+        tableau(&example, 0).connection.root_cert_file,
         Some(dir.join("certs/tableau-repository.crt"))
     );
     assert_eq!(
-        tableau(&example, 0).idle_in_transaction_timeout,
+        tableau(&example, 0).connection.idle_in_transaction_timeout,
         std::time::Duration::from_secs(600)
     );
 
@@ -166,13 +166,16 @@ fn shipped_pipeline_files_parse() {
     assert_eq!(
         (
             source.name.as_str(),
-            source.user.as_str(),
-            source.database.as_str()
+            source.connection.user.as_str(),
+            source.connection.database.as_str()
         ),
         ("tableau_demo", "postgres", "workgroup")
     );
     assert_eq!(
-        (source.password.clone(), source.sslmode),
+        (
+            source.connection.password.clone(),
+            source.connection.sslmode
+        ),
         (None, SslMode::Disable)
     );
 }
