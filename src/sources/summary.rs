@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::load::PartitionInfo;
+use crate::transform::sessions::{SessionsSummary, SESSIONS};
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceSummary {
     pub name: String,
@@ -81,6 +84,32 @@ pub struct DatasetSummary {
     /// Why the dataset failed (the error and its causes); the other datasets still ran.
     /// Counts and watermarks above say what it stored before failing.
     pub error: Option<String>,
+}
+
+impl DatasetSummary {
+    /// Counts a derived day rebuilt from the raw `partition`: `rows` written into it.
+    pub fn add_rebuilt(&mut self, partition: &PartitionInfo, rows: u64) {
+        self.rows_read += partition.rows;
+        self.rows_written += rows;
+        self.partitions.insert(partition.name.clone(), rows);
+    }
+
+    /// The `sessions` dataset after a rebuild: events read, sessions written, and each
+    /// day replaced or removed.
+    pub fn sessions(rebuilt: &SessionsSummary) -> Self {
+        DatasetSummary {
+            name: SESSIONS.into(),
+            rows_read: rebuilt.events,
+            rows_written: rebuilt.sessions,
+            partitions: rebuilt
+                .days_rewritten
+                .iter()
+                .map(|d| (format!("event_date={d}"), 0))
+                .collect(),
+            seconds: rebuilt.seconds,
+            ..DatasetSummary::default()
+        }
+    }
 }
 
 impl DatasetSummary {

@@ -1,6 +1,7 @@
 //! Reading lake partitions back for derived datasets. Writing them goes through
 //! `load::PartitionPublisher` (load is the only lake writer).
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::PathBuf;
 
@@ -8,6 +9,8 @@ use arrow_array::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::TransformError;
+use crate::config::Output;
+use crate::load::{list_partitions, LakeLayout, PartitionInfo, PartitionPublisher};
 
 const READ_BATCH_ROWS: usize = 64 * 1024;
 
@@ -83,4 +86,62 @@ pub fn read_concat(files: &[PathBuf]) -> Result<Option<RecordBatch>, TransformEr
             path: files[0].clone(),
             message: e.to_string(),
         })
+}
+
+/// The partitions of `source/dataset` (an error names the dataset).
+pub fn partitions(
+    layout: &LakeLayout,
+    source: &str,
+    dataset: &str,
+) -> Result<Vec<PartitionInfo>, TransformError> {
+    list_partitions(layout, source, dataset).map_err(|e| TransformError::List {
+        dataset: format!("{source}/{dataset}"),
+        source: e,
+    })
+}
+
+/// The partitions of `raw` whose days of the `derived` datasets must be rebuilt: those
+/// in `written` (the raw days a run changed) and those no derived dataset has a file
+/// for yet (a lake from before the derived datasets, or a run that died before its
+/// rebuild). The raw datasets only grow, so other days cannot change.
+pub fn partitions_to_rebuild(
+    layout: &LakeLayout,
+    source: &str,
+    raw: &str,
+    derived: &[&str],
+    written: impl Fn(&str) -> bool,
+) -> Result<Vec<PartitionInfo>, TransformError> {
+    let mut built = HashSet::new();
+    for dataset in derived {
+        built.extend(
+            partitions(layout, source, dataset)?
+                .into_iter()
+                .filter(|p| !p.files.is_empty())
+                .map(|p| p.name),
+        );
+    }
+    Ok(partitions(layout, source, raw)?
+        .into_iter()
+        .filter(|p| written(&p.name) || !built.contains(&p.name))
+        .collect())
+}
+
+/// The publisher that replaces whole days of a source's derived `dataset`.
+pub fn derived_publisher<'a>(
+    layout: &'a LakeLayout,
+    source: &'a str,
+    dataset: &'a str,
+    run_id: &'a str,
+    output: &Output,
+) -> PartitionPublisher<'a> {
+    PartitionPublisher {
+        layout,
+        source,
+        dataset,
+        run_id,
+        compression: output.compression,
+        row_group_rows: output.row_group_rows,
+        sort: None,
+        plain_columns: &[],
+    }
 }

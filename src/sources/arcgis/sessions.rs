@@ -7,11 +7,10 @@
 //! and two hours after the latest sign-in (`config::DEFAULT_SESSIONS`; the section's
 //! `login_policy` and `max_session_hours` change them).
 
-use crate::load::PartitionPublisher;
 use crate::sources::{DatasetSummary, RunError};
 use crate::transform::auth_events::{from_arcgis, AUTH_EVENTS, AUTH_EVENTS_SCHEMA};
-use crate::transform::lake::read_files_columns;
-use crate::transform::sessions::{rebuild_sessions, SessionsRequest, SESSIONS};
+use crate::transform::lake::{derived_publisher, partitions_to_rebuild, read_files_columns};
+use crate::transform::sessions::{rebuild_sessions, SessionsRequest};
 use crate::transform::TransformError;
 
 use super::ArcgisRun;
@@ -36,42 +35,16 @@ pub(super) fn rebuild(
         .trim_start_matches("http://")
         .trim_end_matches('/')
         .to_string();
-    let publisher = PartitionPublisher {
-        layout: ctx.layout,
-        source: name,
-        dataset: AUTH_EVENTS,
-        run_id: ctx.run_id,
-        compression: ctx.output.compression,
-        row_group_rows: ctx.output.row_group_rows,
-        sort: None,
-        plain_columns: &[],
-    };
-    let history = crate::load::list_partitions(ctx.layout, name, "history").map_err(|e| {
-        err(TransformError::List {
-            dataset: format!("{name}/history"),
-            source: e,
-        })
-    })?;
+    let publisher = derived_publisher(ctx.layout, name, AUTH_EVENTS, ctx.run_id, ctx.output);
     let mut auth = DatasetSummary {
         name: AUTH_EVENTS.into(),
         ..DatasetSummary::default()
     };
-    // Days this run wrote, and days that have history but no auth_events yet (a lake
-    // from before this dataset, or a run that died before this step).
-    let built: std::collections::HashSet<String> =
-        crate::load::list_partitions(ctx.layout, name, AUTH_EVENTS)
-            .map_err(|e| {
-                err(TransformError::List {
-                    dataset: format!("{name}/{AUTH_EVENTS}"),
-                    source: e,
-                })
-            })?
-            .into_iter()
-            .filter(|p| !p.files.is_empty())
-            .map(|p| p.name)
-            .collect();
-    let stale = |name: &String| written.contains(name) || !built.contains(name);
-    for partition in history.iter().filter(|p| stale(&p.name)) {
+    let stale = partitions_to_rebuild(ctx.layout, name, "history", &[AUTH_EVENTS], |p| {
+        written.iter().any(|w| w == p)
+    })
+    .map_err(err)?;
+    for partition in &stale {
         let columns = ["event_key", "created", "action", "actor"];
         let mut batches = Vec::new();
         for batch in read_files_columns(&partition.files, &columns).map_err(err)? {
@@ -80,28 +53,24 @@ pub(super) fn rebuild(
         let rows = publisher
             .replace(&partition.name, &AUTH_EVENTS_SCHEMA, &batches)
             .map_err(|e| err(e.into()))?;
-        auth.rows_read += partition.rows;
-        auth.rows_written += rows;
-        auth.partitions.insert(partition.name.clone(), rows);
+        auth.add_rebuilt(partition, rows);
     }
     auth.seconds = started.elapsed().as_secs_f64();
-    let sessions = rebuild_sessions(&SessionsRequest {
-        layout: ctx.layout,
-        source: name,
-        events_dataset: AUTH_EVENTS,
-        rules: ctx.source.sessions.rules(),
-        tz: ctx.time_zone,
-        run_id: ctx.run_id,
-        compression: ctx.output.compression,
-        row_group_rows: ctx.output.row_group_rows,
-    })
-    .map_err(err)?;
+    let rules = ctx.source.sessions.rules();
+    let request = SessionsRequest::new(
+        ctx.layout,
+        name,
+        AUTH_EVENTS,
+        rules,
+        ctx.time_zone,
+        ctx.run_id,
+        ctx.output,
+    );
+    let rebuilt = rebuild_sessions(&request).map_err(err)?;
+    // ArcGIS has never listed the rewritten days of `sessions` in its run summary.
     let sessions = DatasetSummary {
-        name: SESSIONS.into(),
-        rows_read: sessions.events,
-        rows_written: sessions.sessions,
-        seconds: sessions.seconds,
-        ..DatasetSummary::default()
+        partitions: Default::default(),
+        ..DatasetSummary::sessions(&rebuilt)
     };
     Ok(vec![auth, sessions])
 }

@@ -23,7 +23,7 @@ use crate::load::{
     DatasetWriter, LakeLayout, LoadError, Partitioning, WriteSummary, WriterOptions,
 };
 use crate::sources::{DatasetSummary, RunContext, RunError, SourceSummary};
-use crate::transform::sessions::{rebuild_sessions, SessionsRequest, SESSIONS};
+use crate::transform::sessions::{rebuild_sessions, SessionsRequest};
 
 /// Rows per batch handed to the writer.
 const BATCH_ROWS: usize = 64 * 1024;
@@ -103,17 +103,9 @@ pub fn run_events(
     lake::save_state(layout, name, &state)?;
     let extract_seconds = started.elapsed().as_secs_f64();
 
-    let sessions = rebuild_sessions(&SessionsRequest {
-        layout,
-        source: name,
-        events_dataset: EVENTS,
-        rules: source.session_rules(),
-        tz,
-        run_id,
-        compression: output.compression,
-        row_group_rows: output.row_group_rows,
-    })
-    .map_err(lake_err("rebuilding sessions"))?;
+    let rules = source.session_rules();
+    let request = SessionsRequest::new(layout, name, EVENTS, rules, tz, run_id, output);
+    let sessions = rebuild_sessions(&request).map_err(lake_err("rebuilding sessions"))?;
 
     let mut events_summary = dataset_summary(EVENTS, read, &events_written, extract_seconds);
     events_summary.rows_already_present += read - new;
@@ -125,18 +117,7 @@ pub fn run_events(
             stats.files_read
         ));
     }
-    let sessions_summary = DatasetSummary {
-        name: SESSIONS.into(),
-        rows_read: sessions.events,
-        rows_written: sessions.sessions,
-        partitions: sessions
-            .days_rewritten
-            .iter()
-            .map(|d| (format!("event_date={d}"), 0))
-            .collect(),
-        seconds: sessions.seconds,
-        ..DatasetSummary::default()
-    };
+    let sessions_summary = DatasetSummary::sessions(&sessions);
     Ok(SourceSummary {
         name: name.to_string(),
         datasets: vec![events_summary, rejected_summary, sessions_summary],

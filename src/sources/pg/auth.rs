@@ -9,7 +9,6 @@
 //! silently: each is one `auth_rejected` row with its key and the reason, counted in the
 //! run summary and in `status`.
 
-use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
 
 use arrow_array::builder::{StringBuilder, TimestampMicrosecondBuilder};
@@ -19,11 +18,10 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use super::config::{AuthMapping, Machine, PgTable, PostgresSource, AUTH_REJECTED};
-use crate::load::{list_partitions, PartitionPublisher};
 use crate::sources::{DatasetSummary, RunContext, RunError};
 use crate::transform::auth_events::{AuthColumns, AUTH_EVENTS, AUTH_EVENTS_SCHEMA};
-use crate::transform::lake::read_files_columns;
-use crate::transform::sessions::{rebuild_sessions, SessionsRequest, SESSIONS};
+use crate::transform::lake::{derived_publisher, partitions_to_rebuild, read_files_columns};
+use crate::transform::sessions::{rebuild_sessions, SessionsRequest};
 use crate::transform::TransformError;
 
 /// `auth_rejected`: the row's key, its time (NULL when that is the problem), the raw
@@ -189,32 +187,15 @@ pub fn rebuild(
         source_name: name.to_string(),
         source: e,
     };
-    let list = |dataset: &str| {
-        list_partitions(layout, name, dataset).map_err(|e| {
-            err(TransformError::List {
-                dataset: format!("{name}/{dataset}"),
-                source: e,
-            })
-        })
-    };
     let started = std::time::Instant::now();
-    let publisher = |dataset| PartitionPublisher {
-        layout,
-        source: name,
-        dataset,
-        run_id: ctx.run_id,
-        compression: ctx.source.output.compression,
-        row_group_rows: ctx.source.output.row_group_rows,
-        sort: None,
-        plain_columns: &[],
-    };
+    let output = &ctx.source.output;
+    let publisher = |dataset| derived_publisher(layout, name, dataset, ctx.run_id, output);
     let (events_out, rejected_out) = (publisher(AUTH_EVENTS), publisher(AUTH_REJECTED));
-    let built: HashSet<String> = list(AUTH_EVENTS)?
-        .into_iter()
-        .chain(list(AUTH_REJECTED)?)
-        .filter(|p| !p.files.is_empty())
-        .map(|p| p.name)
-        .collect();
+    let derived = [AUTH_EVENTS, AUTH_REJECTED];
+    let stale = partitions_to_rebuild(layout, name, &table.dataset, &derived, |p| {
+        written.iter().any(|w| w == p)
+    })
+    .map_err(err)?;
     let mut auth = DatasetSummary {
         name: AUTH_EVENTS.into(),
         ..DatasetSummary::default()
@@ -225,10 +206,7 @@ pub fn rebuild(
     };
     let columns = raw_columns(table, mapping);
     let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
-    for partition in list(&table.dataset)?
-        .iter()
-        .filter(|p| written.contains(&p.name) || !built.contains(&p.name))
-    {
+    for partition in &stale {
         let (mut events, mut rejected) = (Vec::new(), Vec::new());
         for batch in read_files_columns(&partition.files, &columns).map_err(err)? {
             let (e, r) = convert(&batch, mapping, name);
@@ -241,9 +219,7 @@ pub fn rebuild(
         let bad = rejected_out
             .replace(&partition.name, &AUTH_REJECTED_SCHEMA, &rejected)
             .map_err(|e| err(e.into()))?;
-        auth.rows_read += partition.rows;
-        auth.rows_written += rows;
-        auth.partitions.insert(partition.name.clone(), rows);
+        auth.add_rebuilt(partition, rows);
         rejected_summary.rows_written += bad;
         if bad > 0 {
             rejected_summary
@@ -259,29 +235,10 @@ pub fn rebuild(
             rejected_summary.rows_written, table.dataset
         ));
     }
-    let sessions = rebuild_sessions(&SessionsRequest {
-        layout,
-        source: name,
-        events_dataset: AUTH_EVENTS,
-        rules: mapping.session_rules(),
-        tz: ctx.source.time_zone,
-        run_id: ctx.run_id,
-        compression: ctx.source.output.compression,
-        row_group_rows: ctx.source.output.row_group_rows,
-    })
-    .map_err(err)?;
-    let sessions = DatasetSummary {
-        name: SESSIONS.into(),
-        rows_read: sessions.events,
-        rows_written: sessions.sessions,
-        partitions: sessions
-            .days_rewritten
-            .iter()
-            .map(|d| (format!("event_date={d}"), 0))
-            .collect(),
-        seconds: sessions.seconds,
-        ..DatasetSummary::default()
-    };
+    let rules = mapping.session_rules();
+    let tz = ctx.source.time_zone;
+    let request = SessionsRequest::new(layout, name, AUTH_EVENTS, rules, tz, ctx.run_id, output);
+    let sessions = DatasetSummary::sessions(&rebuild_sessions(&request).map_err(err)?);
     Ok(vec![auth, rejected_summary, sessions])
 }
 

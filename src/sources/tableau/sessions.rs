@@ -14,11 +14,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::TableauSource;
-use crate::load::{list_partitions, partition_date, PartitionPublisher};
+use crate::load::partition_date;
 use crate::sources::{DatasetSummary, RunContext, RunError};
 use crate::transform::auth_events::{TableauLookup, AUTH_EVENTS, AUTH_EVENTS_SCHEMA};
-use crate::transform::lake::read_files_columns;
-use crate::transform::sessions::{rebuild_sessions, SessionsRequest, SESSIONS};
+use crate::transform::lake::{
+    derived_publisher, partitions, partitions_to_rebuild, read_files_columns,
+};
+use crate::transform::sessions::{rebuild_sessions, SessionsRequest};
 use crate::transform::TransformError;
 
 const EVENTS: &str = "historical_events";
@@ -46,14 +48,7 @@ pub(super) fn rebuild(
         source_name: name.to_string(),
         source: e,
     };
-    let list = |dataset: &str| {
-        list_partitions(layout, name, dataset).map_err(|e| {
-            err(TransformError::List {
-                dataset: format!("{name}/{dataset}"),
-                source: e,
-            })
-        })
-    };
+    let list = |dataset: &str| partitions(layout, name, dataset).map_err(err);
     let started = Instant::now();
     let mut lookup = TableauLookup::default();
     for (dataset, columns) in [
@@ -80,26 +75,14 @@ pub(super) fn rebuild(
         auth.skipped = Some("no Login/Logout type in historical_event_types".into());
         return Ok(vec![auth]);
     }
-    let publisher = PartitionPublisher {
-        layout,
-        source: name,
-        dataset: AUTH_EVENTS,
-        run_id: ctx.run_id,
-        compression: ctx.source.output.compression,
-        row_group_rows: ctx.source.output.row_group_rows,
-        sort: None,
-        plain_columns: &[],
-    };
-    let built: HashSet<String> = list(AUTH_EVENTS)?
-        .into_iter()
-        .filter(|p| !p.files.is_empty())
-        .map(|p| p.name)
-        .collect();
+    let output = &ctx.source.output;
+    let publisher = derived_publisher(layout, name, AUTH_EVENTS, ctx.run_id, output);
+    let stale = partitions_to_rebuild(layout, name, EVENTS, &[AUTH_EVENTS], |p| {
+        written.contains(p)
+    })
+    .map_err(err)?;
     let mut without_actor = 0;
-    for partition in list(EVENTS)?
-        .iter()
-        .filter(|p| written.contains(&p.name) || !built.contains(&p.name))
-    {
+    for partition in &stale {
         let mut batches = Vec::new();
         for batch in read_files_columns(&partition.files, &EVENT_COLUMNS).map_err(err)? {
             let (events, unknown) = lookup.auth_events(&batch, name).map_err(err)?;
@@ -109,9 +92,7 @@ pub(super) fn rebuild(
         let rows = publisher
             .replace(&partition.name, &AUTH_EVENTS_SCHEMA, &batches)
             .map_err(|e| err(e.into()))?;
-        auth.rows_read += partition.rows;
-        auth.rows_written += rows;
-        auth.partitions.insert(partition.name.clone(), rows);
+        auth.add_rebuilt(partition, rows);
     }
     if without_actor > 0 {
         auth.warnings.push(format!(
@@ -120,29 +101,17 @@ pub(super) fn rebuild(
         ));
     }
     auth.seconds = started.elapsed().as_secs_f64();
-    let sessions = rebuild_sessions(&SessionsRequest {
+    let rules = source.sessions.rules();
+    let request = SessionsRequest::new(
         layout,
-        source: name,
-        events_dataset: AUTH_EVENTS,
-        rules: source.sessions.rules(),
-        tz: ctx.source.time_zone,
-        run_id: ctx.run_id,
-        compression: ctx.source.output.compression,
-        row_group_rows: ctx.source.output.row_group_rows,
-    })
-    .map_err(err)?;
-    let sessions = DatasetSummary {
-        name: SESSIONS.into(),
-        rows_read: sessions.events,
-        rows_written: sessions.sessions,
-        partitions: sessions
-            .days_rewritten
-            .iter()
-            .map(|d| (format!("event_date={d}"), 0))
-            .collect(),
-        seconds: sessions.seconds,
-        ..DatasetSummary::default()
-    };
+        name,
+        AUTH_EVENTS,
+        rules,
+        ctx.source.time_zone,
+        ctx.run_id,
+        output,
+    );
+    let sessions = DatasetSummary::sessions(&rebuild_sessions(&request).map_err(err)?);
     Ok(vec![auth, sessions])
 }
 

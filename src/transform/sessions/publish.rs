@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::derive::{SessionDeriver, EVENT_AT, EVENT_TYPE, MACHINE, USER};
 use super::rules::SessionRules;
 use super::SESSIONS_SCHEMA;
+use crate::config::Output;
 use crate::load::partition_date;
 use crate::load::PartitionPublisher;
 use crate::load::{event_partition_name, fsutil, list_partitions, Compression, LakeLayout};
@@ -38,6 +39,30 @@ pub struct SessionsRequest<'a> {
     pub run_id: &'a str,
     pub compression: Compression,
     pub row_group_rows: usize,
+}
+
+impl<'a> SessionsRequest<'a> {
+    /// A source's request, written with the pipeline's output settings.
+    pub fn new(
+        layout: &'a LakeLayout,
+        source: &'a str,
+        events_dataset: &'a str,
+        rules: SessionRules,
+        tz: Tz,
+        run_id: &'a str,
+        output: &Output,
+    ) -> Self {
+        SessionsRequest {
+            layout,
+            source,
+            events_dataset,
+            rules,
+            tz,
+            run_id,
+            compression: output.compression,
+            row_group_rows: output.row_group_rows,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
