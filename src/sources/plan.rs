@@ -1,6 +1,11 @@
 //! What a source can still provide per day, for `backfill --dry-run` and `plan`.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
+
+use crate::load::{list_partitions, LakeLayout};
+use crate::sources::RunError;
 
 /// How much of a day the source can still provide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -53,4 +58,18 @@ impl DayPlan {
             .map(|d| d.source_rows.unwrap_or(d.lake_rows))
             .sum()
     }
+}
+
+/// Rows the lake holds per partition folder of `source/dataset`.
+pub fn lake_rows(
+    layout: &LakeLayout,
+    source: &str,
+    dataset: &str,
+) -> Result<BTreeMap<String, u64>, RunError> {
+    let partitions = list_partitions(layout, source, dataset).map_err(|e| RunError::Load {
+        source_name: source.to_string(),
+        dataset: dataset.to_string(),
+        source: e,
+    })?;
+    Ok(partitions.into_iter().map(|p| (p.name, p.rows)).collect())
 }

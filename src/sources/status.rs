@@ -20,6 +20,21 @@ pub struct SourceStatus {
     pub datasets: Vec<DatasetStatus>,
 }
 
+impl SourceStatus {
+    /// The lake's `datasets` of `name`, with what asking the source for its gaps said.
+    pub fn new(
+        name: &str,
+        datasets: Vec<DatasetStatus>,
+        gaps: Result<(), impl std::error::Error + 'static>,
+    ) -> Self {
+        SourceStatus {
+            name: name.to_owned(),
+            unreachable: gaps.err().map(|e| error_chain(&e)),
+            datasets,
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct DatasetStatus {
     pub name: String,

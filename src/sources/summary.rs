@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::load::PartitionInfo;
+use crate::load::{PartitionInfo, WriteSummary};
 use crate::transform::sessions::{SessionsSummary, SESSIONS};
 
 #[derive(Debug, Clone, Serialize)]
@@ -87,6 +87,18 @@ pub struct DatasetSummary {
 }
 
 impl DatasetSummary {
+    /// A dataset written through a `DatasetWriter`: its rows and partitions.
+    pub fn written(name: String, written: WriteSummary) -> Self {
+        DatasetSummary {
+            name,
+            rows_read: written.rows_in,
+            rows_written: written.rows_written,
+            rows_already_present: written.rows_already_present,
+            partitions: written.partitions,
+            ..DatasetSummary::default()
+        }
+    }
+
     /// Counts a derived day rebuilt from the raw `partition`: `rows` written into it.
     pub fn add_rebuilt(&mut self, partition: &PartitionInfo, rows: u64) {
         self.rows_read += partition.rows;

@@ -9,7 +9,6 @@
 //! `users` and `logins` cannot be backfilled: the portal only knows each member *now*
 //! (one `lastLogin` per member), so a past day cannot be asked for again.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow_select::concat::concat_batches;
@@ -19,11 +18,9 @@ use futures_util::TryStreamExt;
 use super::{add_written, connect, ArcgisRun, ArcgisSource};
 use crate::days::{day_bounds_ms, local_date_of_ms};
 use crate::load::state::StateStore;
-use crate::load::{
-    event_partition_name, list_partitions, snapshot_partition_name, LakeLayout, Partitioning,
-};
+use crate::load::{event_partition_name, snapshot_partition_name, Partitioning};
 use crate::sources::arcgis::api::{history_schema, ArcgisPortal};
-use crate::sources::plan::{Availability, DatasetDay, DayPlan};
+use crate::sources::plan::{lake_rows, Availability, DatasetDay, DayPlan};
 use crate::sources::{DatasetSummary, RunContext, RunError, SourceContext};
 
 const DATASET: &str = "history";
@@ -206,17 +203,4 @@ pub async fn plan_days(
         }
     }
     Ok(())
-}
-
-fn lake_rows(
-    layout: &LakeLayout,
-    source: &str,
-    dataset: &str,
-) -> Result<BTreeMap<String, u64>, RunError> {
-    let partitions = list_partitions(layout, source, dataset).map_err(|e| RunError::Load {
-        source_name: source.to_string(),
-        dataset: dataset.to_string(),
-        source: e,
-    })?;
-    Ok(partitions.into_iter().map(|p| (p.name, p.rows)).collect())
 }

@@ -43,14 +43,7 @@ pub(super) async fn archive_users(
     entry.updated_at = Utc::now().to_rfc3339();
     entry.run_id = ctx.run_id.to_string();
     ctx.save_state(state)?;
-    Ok(DatasetSummary {
-        name: "users".into(),
-        rows_read: written.rows_in,
-        rows_written: written.rows_written,
-        rows_already_present: written.rows_already_present,
-        partitions: written.partitions,
-        ..Default::default()
-    })
+    Ok(DatasetSummary::written("users".into(), written))
 }
 
 /// New rows for users whose lastLogin differs from the last one the lake holds,

@@ -6,8 +6,6 @@
 //!
 //! Once every day is in, the auth table's days are converted again (`auth::rebuild`).
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 
 use super::config::PgTable;
@@ -15,11 +13,11 @@ use super::relation::{localize, Archive};
 use super::run::{open_writer, time_filter, NullTimes};
 use super::{open_session, relation, relation_error, PostgresSource};
 use crate::days::DateRange;
+use crate::load::event_partition_name;
 use crate::load::state::StateStore;
-use crate::load::{event_partition_name, list_partitions};
 use crate::postgres::{PgSession, RowRange};
 use crate::sources::pg_tables::pump::{pump_mapped, PumpContext};
-use crate::sources::plan::{Availability, DatasetDay, DayPlan};
+use crate::sources::plan::{lake_rows, Availability, DatasetDay, DayPlan};
 use crate::sources::{DatasetSummary, RunContext, RunError, SourceContext};
 
 /// A `postgres` source in a backfill: nothing is shared between days.
@@ -119,13 +117,8 @@ impl<'a> PgBackfill<'a> {
             bar.finish("done");
             let _ = session.finish().await;
             out.push(DatasetSummary {
-                name: config.dataset.clone(),
-                rows_read: written.rows_in,
-                rows_written: written.rows_written,
-                rows_already_present: written.rows_already_present,
-                partitions: written.partitions,
                 seconds: started.elapsed().as_secs_f64(),
-                ..Default::default()
+                ..DatasetSummary::written(config.dataset.clone(), written)
             });
         }
         Ok(out)
@@ -168,16 +161,7 @@ pub async fn plan_days(
     for config in selected(source, ctx.requested) {
         let session = open_session(source).await?;
         let archive = resolve(source, &session, config).await?;
-        let lake: BTreeMap<String, u64> =
-            list_partitions(ctx.layout, &source.name, &config.dataset)
-                .map_err(|e| RunError::Load {
-                    source_name: source.name.clone(),
-                    dataset: config.dataset.clone(),
-                    source: e,
-                })?
-                .into_iter()
-                .map(|p| (p.name, p.rows))
-                .collect();
+        let lake = lake_rows(ctx.layout, &source.name, &config.dataset)?;
         for (day, plan) in days.iter().zip(plans.iter_mut()) {
             let table = day_table(source, &archive, *day, ctx.time_zone)?;
             let rows = session

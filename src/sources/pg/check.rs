@@ -6,6 +6,7 @@
 use super::relation::{self, Watermark};
 use super::{open_session, PostgresSource};
 use crate::postgres::RowRange;
+use crate::sources::pg_tables::check::table_line;
 use crate::sources::RunError;
 
 /// Prints one line per table; returns how many cannot be read as configured.
@@ -13,7 +14,7 @@ pub(crate) async fn check_connect(source: &PostgresSource, quiet: bool) -> Resul
     let mut problems = 0;
     for table in &source.tables {
         let session = open_session(source).await?;
-        let line = match relation::resolve(&session, table, &source.connection.user).await {
+        let checked = match relation::resolve(&session, table, &source.connection.user).await {
             Ok(archive) => {
                 // Key bounds are one index probe; a view or a log read by time gets a
                 // count of nothing (`WHERE false`), which still needs SELECT.
@@ -25,8 +26,8 @@ pub(crate) async fn check_connect(source: &PostgresSource, quiet: bool) -> Resul
                         session.count_rows(&probe, &RowRange::All).await.map(|_| ())
                     }
                 };
-                match readable {
-                    Ok(()) => format!(
+                Ok(readable.map(|()| {
+                    format!(
                         "ok ({}, {} columns, new rows by {} column `{}`)",
                         archive.relation(),
                         archive.table.present.len(),
@@ -35,18 +36,12 @@ pub(crate) async fn check_connect(source: &PostgresSource, quiet: bool) -> Resul
                             Watermark::Time { .. } => "timestamp",
                         },
                         table.incremental_by,
-                    ),
-                    Err(e) => {
-                        problems += 1;
-                        format!("NOT READABLE: {e}")
-                    }
-                }
+                    )
+                }))
             }
-            Err(e) => {
-                problems += 1;
-                format!("PROBLEM: {e}")
-            }
+            Err(e) => Err(e),
         };
+        let line = table_line(checked, &mut problems);
         let _ = session.finish().await;
         if !quiet {
             println!("  {}/{}: {line}", source.name, table.dataset);

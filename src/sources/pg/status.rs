@@ -11,7 +11,7 @@ use crate::days::format_us;
 use crate::load::state::{SourceState, StateStore};
 use crate::load::{list_partitions, LoadError};
 use crate::sources::pg_tables::coverage::{key_restart, purge_gap, source_extent};
-use crate::sources::status::{error_chain, lake_status, load_state, DatasetStatus, SourceStatus};
+use crate::sources::status::{lake_status, load_state, DatasetStatus, SourceStatus};
 use crate::sources::{RunError, SourceContext};
 use crate::transform::auth_events::AUTH_EVENTS;
 use crate::transform::sessions::SESSIONS;
@@ -44,15 +44,8 @@ pub async fn status(
         }
         datasets.push(status);
     }
-    let unreachable = match source_gaps(source, &state, &mut datasets).await {
-        Ok(()) => None,
-        Err(e) => Some(error_chain(&e)),
-    };
-    Ok(SourceStatus {
-        name: source.name.clone(),
-        unreachable,
-        datasets,
-    })
+    let gaps = source_gaps(source, &state, &mut datasets).await;
+    Ok(SourceStatus::new(&source.name, datasets, gaps))
 }
 
 async fn source_gaps(

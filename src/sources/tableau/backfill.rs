@@ -6,18 +6,16 @@
 //! publishes what it staged after the snapshot has ended.
 //! Once every day is in, the derived datasets are rebuilt for the range.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 
 use super::{event_tables, open_session, TableauSource};
 use crate::days::DateRange;
 use crate::load::state::StateStore;
-use crate::load::{list_partitions, DatasetWriter, Partitioning, WriterOptions};
+use crate::load::{DatasetWriter, Partitioning, WriterOptions};
 use crate::postgres::TableKind;
 use crate::sources::pg_tables::key_locator::KeyLocator;
 use crate::sources::pg_tables::pump::{publish, pump_staged, PumpContext};
-use crate::sources::plan::{Availability, DatasetDay, DayPlan};
+use crate::sources::plan::{lake_rows, Availability, DatasetDay, DayPlan};
 use crate::sources::tableau::enrich::RebuildRequest;
 use crate::sources::{DatasetSummary, DerivedSummary, RunContext, RunError, SourceContext};
 
@@ -116,13 +114,8 @@ impl<'a> Backfill<'a> {
             let started = std::time::Instant::now();
             let written = publish(&source.name, &dataset, staged).await?;
             out.push(DatasetSummary {
-                name: dataset,
-                rows_read: written.rows_in,
-                rows_written: written.rows_written,
-                rows_already_present: written.rows_already_present,
-                partitions: written.partitions,
                 seconds: read_seconds + started.elapsed().as_secs_f64(),
-                ..Default::default()
+                ..DatasetSummary::written(dataset, written)
             });
         }
         Ok(out)
@@ -201,15 +194,7 @@ pub async fn plan_days(
             .await
             .map_err(extract_error)?;
         let oldest = locator.extent.oldest_date(tz);
-        let lake: BTreeMap<String, u64> = list_partitions(ctx.layout, &source.name, &dataset)
-            .map_err(|e| RunError::Load {
-                source_name: source.name.clone(),
-                dataset: dataset.clone(),
-                source: e,
-            })?
-            .into_iter()
-            .map(|p| (p.name, p.rows))
-            .collect();
+        let lake = lake_rows(ctx.layout, &source.name, &dataset)?;
         for (day, plan) in days.iter().zip(plans.iter_mut()) {
             let availability = match oldest {
                 Some(oldest) if *day < oldest => Availability::None,

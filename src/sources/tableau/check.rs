@@ -4,6 +4,7 @@
 
 use super::{open_session, tables, TableauSource};
 use crate::postgres::TableKind;
+use crate::sources::pg_tables::check::table_line;
 use crate::sources::RunError;
 
 /// Prints one line per dataset; returns how many cannot be read.
@@ -13,32 +14,26 @@ pub(crate) async fn check_connect(source: &TableauSource, quiet: bool) -> Result
     for dataset in source.datasets() {
         let spec = tables::table_spec(dataset, source.include_incomplete_jobs)
             .expect("validated dataset name");
-        let line = match session.resolve(&spec).await {
-            Ok(None) => "absent on this server (optional, skipped)".to_string(),
+        let checked = match session.resolve(&spec).await {
+            Ok(None) => Ok(Ok("absent on this server (optional, skipped)".to_string())),
             Ok(Some(table)) => {
                 // Reading the key bounds proves the table is readable, cheaply (index).
                 let readable = match &table.spec.kind {
                     TableKind::Event { .. } => session.key_bounds(&table).await.map(|_| ()),
                     TableKind::Snapshot | TableKind::Log => Ok(()),
                 };
-                match readable {
-                    Ok(()) => format!(
+                Ok(readable.map(|()| {
+                    format!(
                         "ok ({} columns, {} optional missing, {} unknown ignored)",
                         table.present.len(),
                         table.missing.len(),
                         table.ignored.len()
-                    ),
-                    Err(e) => {
-                        problems += 1;
-                        format!("NOT READABLE: {e}")
-                    }
-                }
+                    )
+                }))
             }
-            Err(e) => {
-                problems += 1;
-                format!("PROBLEM: {e}")
-            }
+            Err(e) => Err(e),
         };
+        let line = table_line(checked, &mut problems);
         if !quiet {
             println!("  {}/{dataset}: {line}", source.name);
         }

@@ -7,7 +7,7 @@ use crate::load::state::{SourceState, StateStore};
 use crate::load::{list_partitions, LoadError};
 use crate::postgres::TableKind;
 use crate::sources::pg_tables::coverage::{key_restart, purge_gap, source_extent};
-use crate::sources::status::{error_chain, lake_status, load_state, DatasetStatus, SourceStatus};
+use crate::sources::status::{lake_status, load_state, DatasetStatus, SourceStatus};
 use crate::sources::{RunError, SourceContext};
 
 pub async fn status(
@@ -26,15 +26,8 @@ pub async fn status(
         status.watermark = ds.and_then(|d| d.watermark_key);
         datasets.push(status);
     }
-    let unreachable = match source_gaps(source, &state, &mut datasets).await {
-        Ok(()) => None,
-        Err(e) => Some(error_chain(&e)),
-    };
-    Ok(SourceStatus {
-        name: source.name.clone(),
-        unreachable,
-        datasets,
-    })
+    let gaps = source_gaps(source, &state, &mut datasets).await;
+    Ok(SourceStatus::new(&source.name, datasets, gaps))
 }
 
 async fn source_gaps(
