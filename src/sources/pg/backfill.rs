@@ -9,8 +9,9 @@
 use chrono::NaiveDate;
 
 use super::config::PgTable;
+use super::observe::NullTimes;
 use super::relation::{localize, Archive};
-use super::run::{open_writer, time_filter, NullTimes};
+use super::run::{open_writer, time_filter};
 use super::{open_session, relation, relation_error, PostgresSource};
 use crate::days::DateRange;
 use crate::load::event_partition_name;

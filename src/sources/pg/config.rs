@@ -5,6 +5,8 @@
 //! auth table per source); the catalog checks (the relation and its columns exist, types
 //! are supported) happen in `relation` at `check --connect` and at every run.
 
+mod auth_section;
+mod names;
 #[cfg(test)]
 mod tests;
 
@@ -23,6 +25,8 @@ use crate::transform::auth_events::{
     AUTH_EVENTS, DEFAULT_FAILED_LOGIN_VALUES, DEFAULT_LOGIN_VALUES, DEFAULT_LOGOUT_VALUES,
 };
 use crate::transform::sessions::{LoginPolicy, SessionRules, SESSIONS};
+pub use names::split_relation;
+use names::{dataset_name, is_folder_name};
 
 pub const DEFAULT_PORT: u16 = 5432;
 pub const DEFAULT_BATCH_ROWS: usize = 65_536;
@@ -173,18 +177,6 @@ const TABLE_KEYS: &[&str] = &[
     "timestamp_time_zone",
     "batch_rows",
     "auth",
-];
-
-const AUTH_KEYS: &[&str] = &[
-    "type_column",
-    "user_column",
-    "machine_column",
-    "machine",
-    "login_values",
-    "logout_values",
-    "failed_login_values",
-    "login_policy",
-    "max_session_hours",
 ];
 
 /// Source-level defaults a table may override.
@@ -401,7 +393,7 @@ fn parse_table(p: &mut Problems, t: &Table, defaults: &TableDefaults) -> Option<
     let timestamp_zone = zone(p, t);
     let batch_rows = batch_rows(p, t);
     let auth = match t.value("auth") {
-        Some(_) => Some(auth(p, t, columns.as_deref())?),
+        Some(_) => Some(auth_section::auth(p, t, columns.as_deref())?),
         None => None,
     };
     let (schema, relation) = relation?;
@@ -418,182 +410,4 @@ fn parse_table(p: &mut Problems, t: &Table, defaults: &TableDefaults) -> Option<
         batch_rows: batch_rows.unwrap_or(defaults.batch_rows),
         auth,
     })
-}
-
-fn auth(p: &mut Problems, table: &Table, columns: Option<&[String]>) -> Option<AuthMapping> {
-    let t = table.table(p, "auth")?;
-    t.reject_unknown(p, AUTH_KEYS, &[]);
-    let type_column = t.required_string(p, "type_column");
-    let user_column = t.required_string(p, "user_column");
-    let machine = match (t.value("machine_column"), t.value("machine")) {
-        (Some(_), Some(_)) => {
-            let span = t.span("machine");
-            let message = "set either machine_column or machine (one name for every row), not both";
-            p.report(span.as_ref(), t.key("machine"), message, None);
-            None
-        }
-        (Some(_), None) => t
-            .string(p, "machine_column")
-            .map(|c| Machine::Column(c.into())),
-        (None, Some(_)) => t.string(p, "machine").map(|m| Machine::Fixed(m.into())),
-        (None, None) => {
-            t.missing(
-                p,
-                "machine_column",
-                Some("machine_column = \"client_host\", or machine = \"crm\" for one name".into()),
-            );
-            None
-        }
-    };
-    if let Some(listed) = columns {
-        let machine_column = match &machine {
-            Some(Machine::Column(c)) => Some(c.as_str()),
-            _ => None,
-        };
-        for (role, name) in [
-            ("type_column", type_column),
-            ("user_column", user_column),
-            ("machine_column", machine_column),
-        ] {
-            let Some(name) = name else { continue };
-            if !listed.iter().any(|c| c == name) {
-                let span = t.span(role);
-                p.report(
-                    span.as_ref(),
-                    t.key(role),
-                    format!("column \"{name}\" is not in the table's `columns`"),
-                    Some(format!("add \"{name}\" to `columns`")),
-                );
-            }
-        }
-    }
-    let values = |p: &mut Problems, key: &str, default: &[&str]| -> Vec<String> {
-        match t.string_list(p, key) {
-            Some(list) => list.into_iter().map(|(v, _)| v.trim().to_owned()).collect(),
-            None => default.iter().map(|v| v.to_string()).collect(),
-        }
-    };
-    let login_values = values(p, "login_values", DEFAULT_LOGIN_VALUES);
-    let logout_values = values(p, "logout_values", DEFAULT_LOGOUT_VALUES);
-    let failed_login_values = values(p, "failed_login_values", DEFAULT_FAILED_LOGIN_VALUES);
-    // A value mapped to two types would make the event's meaning depend on list order.
-    let mut seen: Vec<(String, &str)> = Vec::new();
-    for (key, list) in [
-        ("login_values", &login_values),
-        ("logout_values", &logout_values),
-        ("failed_login_values", &failed_login_values),
-    ] {
-        for value in list {
-            let folded = value.to_ascii_lowercase();
-            match seen.iter().find(|(v, _)| *v == folded) {
-                Some((_, other)) if *other != key => {
-                    let span = t.span(key);
-                    let message = format!("value \"{value}\" is also in {other}");
-                    p.report(span.as_ref(), t.key(key), message, None);
-                }
-                _ => seen.push((folded, key)),
-            }
-        }
-    }
-    let login_policy = t.choice(
-        p,
-        "login_policy",
-        &[
-            ("parallel", LoginPolicy::Parallel),
-            ("same", LoginPolicy::Same),
-        ],
-    );
-    let max_hours = t.integer(p, "max_session_hours", 0..=MAX_SESSION_HOURS_LIMIT);
-    Some(AuthMapping {
-        type_column: type_column?.to_owned(),
-        user_column: user_column?.to_owned(),
-        machine: machine?,
-        login_values,
-        logout_values,
-        failed_login_values,
-        login_policy: login_policy.unwrap_or_default(),
-        max_session_hours: max_hours.map_or(DEFAULT_MAX_SESSION_HOURS, |h| h as u32),
-    })
-}
-
-/// `schema.table` or `table` (schema `public`); `"Mixed Case"."Name"` keeps its quotes'
-/// contents exactly, unquoted names are folded to lower case as PostgreSQL does.
-pub fn split_relation(text: &str) -> Option<(String, String)> {
-    let mut parts = Vec::new();
-    let mut rest = text.trim();
-    while !rest.is_empty() {
-        let (part, after) = if let Some(quoted) = rest.strip_prefix('"') {
-            let mut name = String::new();
-            let mut chars = quoted.char_indices();
-            let mut end = None;
-            while let Some((i, c)) = chars.next() {
-                if c == '"' {
-                    if quoted[i + 1..].starts_with('"') {
-                        name.push('"');
-                        chars.next();
-                    } else {
-                        end = Some(i + 1);
-                        break;
-                    }
-                } else {
-                    name.push(c);
-                }
-            }
-            (name, &quoted[end?..])
-        } else {
-            let end = rest.find('.').unwrap_or(rest.len());
-            let name = rest[..end].trim();
-            let is_plain = !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$');
-            if !is_plain {
-                return None;
-            }
-            (name.to_lowercase(), &rest[end..])
-        };
-        if part.is_empty() {
-            return None;
-        }
-        parts.push(part);
-        rest = match after.strip_prefix('.') {
-            Some(next) if !next.is_empty() => next,
-            Some(_) => return None,
-            None if after.is_empty() => after,
-            None => return None,
-        };
-    }
-    match parts.as_slice() {
-        [table] => Some((crate::postgres::DEFAULT_SCHEMA.to_owned(), table.clone())),
-        [schema, table] => Some((schema.clone(), table.clone())),
-        _ => None,
-    }
-}
-
-fn is_folder_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-}
-
-fn dataset_name(p: &mut Problems, t: &Table, name: &str) -> Option<String> {
-    let reserved = [AUTH_EVENTS, AUTH_REJECTED, SESSIONS];
-    let span = t.span("dataset");
-    if !is_folder_name(name) {
-        let hint = Some("it becomes a folder name; use only a-z, 0-9, _ and -".to_owned());
-        p.report(
-            span.as_ref(),
-            t.key("dataset"),
-            format!("invalid dataset name \"{name}\""),
-            hint,
-        );
-        return None;
-    }
-    if reserved.contains(&name) {
-        let message = format!("\"{name}\" is a dataset the source derives itself");
-        p.report(span.as_ref(), t.key("dataset"), message, None);
-        return None;
-    }
-    Some(name.to_owned())
 }

@@ -16,6 +16,7 @@ pub mod auth;
 pub mod backfill;
 pub(crate) mod check;
 pub mod config;
+mod observe;
 pub mod relation;
 pub mod run;
 pub mod status;
