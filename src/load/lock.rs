@@ -42,26 +42,9 @@ pub enum LockScope {
     Lake,
     /// Event partitions whose date is in `from..=to` (pipeline time zone).
     Days {
-        #[serde(with = "date_text")]
         from: NaiveDate,
-        #[serde(with = "date_text")]
         to: NaiveDate,
     },
-}
-
-/// `YYYY-MM-DD` in JSON (chrono is built without its serde feature).
-pub(crate) mod date_text {
-    use chrono::NaiveDate;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(date: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(date)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
 }
 
 impl LockScope {

@@ -84,7 +84,7 @@ async fn backfill_days(
         .range
         .days()
         .into_iter()
-        .filter(|d| !checkpoint.days_done.contains(&d.to_string()))
+        .filter(|d| !checkpoint.days_done.contains(d))
         .collect();
     let checkpoint = Mutex::new(checkpoint);
     // One connection (e.g. an API token) per source for the whole backfill, shared by
@@ -119,7 +119,7 @@ async fn backfill_days(
                 }
                 drop(results);
                 let mut checkpoint = checkpoint.lock().expect("not poisoned");
-                checkpoint.days_done.insert(day.to_string());
+                checkpoint.days_done.insert(day);
                 checkpoint.updated_at = Utc::now().to_rfc3339();
                 save_checkpoint(checkpoint_path, &checkpoint);
                 drop(checkpoint);

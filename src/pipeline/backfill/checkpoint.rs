@@ -8,18 +8,15 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::BackfillRequest;
-use crate::load::lock::date_text;
 use crate::load::{fsutil, LakeLayout};
 
 /// `_usagelake/backfill/<id>.json`: which days of this backfill are done.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct Checkpoint {
-    #[serde(with = "date_text")]
     pub(super) from: NaiveDate,
-    #[serde(with = "date_text")]
     pub(super) to: NaiveDate,
     pub(super) datasets: Vec<String>,
-    pub(super) days_done: BTreeSet<String>,
+    pub(super) days_done: BTreeSet<NaiveDate>,
     pub(super) updated_at: String,
 }
 
@@ -68,5 +65,28 @@ pub(super) fn save_checkpoint(path: &std::path::Path, checkpoint: &Checkpoint) {
         .and_then(|_| fsutil::atomic_write(path, &json));
     if let Err(e) = result {
         tracing::warn!(path = %path.display(), error = %e, "could not save the backfill checkpoint; an interruption would redo finished days");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Checkpoints written before chrono's serde feature (hand-written `YYYY-MM-DD` text)
+    /// must still resume: the on-disk shape is unchanged.
+    #[test]
+    fn a_checkpoint_keeps_its_plain_date_text_on_disk() {
+        let old = r#"{"from":"2026-03-28","to":"2026-03-30","datasets":["http_requests"],
+            "days_done":["2026-03-29","2026-03-28"],"updated_at":"2026-03-31T00:00:00Z"}"#;
+        let checkpoint: Checkpoint = serde_json::from_str(old).unwrap();
+        let day = |t: &str| t.parse::<NaiveDate>().unwrap();
+        assert_eq!(checkpoint.from, day("2026-03-28"));
+        assert_eq!(
+            checkpoint.days_done.iter().copied().collect::<Vec<_>>(),
+            vec![day("2026-03-28"), day("2026-03-29")]
+        );
+        let json: serde_json::Value = serde_json::to_value(&checkpoint).unwrap();
+        assert_eq!(json["to"], "2026-03-30");
+        assert_eq!(json["days_done"][1], "2026-03-29");
     }
 }

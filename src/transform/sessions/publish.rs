@@ -80,8 +80,8 @@ pub struct SessionsSummary {
 /// `<root>/_usagelake/state/<source>.sessions.json`: the content hash of each day written.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct SessionsState {
-    /// `YYYY-MM-DD` → hash.
-    days: BTreeMap<String, u64>,
+    /// Day (`YYYY-MM-DD` in the file) → hash.
+    days: BTreeMap<NaiveDate, u64>,
 }
 
 pub fn rebuild_sessions(request: &SessionsRequest<'_>) -> Result<SessionsSummary, TransformError> {
@@ -141,8 +141,8 @@ pub fn rebuild_sessions(request: &SessionsRequest<'_>) -> Result<SessionsSummary
         summary.sessions += columns.len() as u64;
         summary.open += columns.open_count();
         summary.orphans += columns.orphan_count();
-        state.days.insert(date.to_string(), hash);
-        if previous.days.get(&date.to_string()) == Some(&hash) && on_disk.contains(&date) {
+        state.days.insert(date, hash);
+        if previous.days.get(&date) == Some(&hash) && on_disk.contains(&date) {
             continue;
         }
         let batch = columns.finish();
@@ -151,7 +151,7 @@ pub fn rebuild_sessions(request: &SessionsRequest<'_>) -> Result<SessionsSummary
     }
     for date in on_disk
         .iter()
-        .filter(|d| !state.days.contains_key(&d.to_string()))
+        .filter(|d| !state.days.contains_key(d))
     {
         publisher.clear(&event_partition_name(*date))?;
         summary.days_rewritten.push(date.to_string());
