@@ -36,6 +36,23 @@ INSERT INTO historical_events
   (7, 301, 'node1', '2026-01-10 11:00', 2003, 10);
 ";
 
+/// A database holding [`REPOSITORY`] and a lake of its session datasets, with `lines`
+/// added to the source's section. Enrichment needs `http_requests` and the dimensions;
+/// these tests are about sessions.
+async fn repository_lake(lines: &str) -> (TestDb, LakeFixture) {
+    let db = TestDb::new().await;
+    db.exec(DEMO_SCHEMA_SQL).await;
+    db.exec(REPOSITORY).await;
+    let mut spec = PipelineSpec::new(db.host(), db.port(), db.dbname());
+    spec.datasets = Some(DATASETS);
+    let lake = LakeFixture::new(&spec);
+    let mut text = std::fs::read_to_string(&lake.pipeline).unwrap();
+    text.push_str("enrich = false\n");
+    text.push_str(lines);
+    std::fs::write(&lake.pipeline, text).unwrap();
+    (db, lake)
+}
+
 /// (machine, user, login, logout, end_reason), times `HH:MM` UTC on 2026-01-10.
 type Session = (String, String, Option<String>, Option<String>, String);
 
@@ -131,16 +148,7 @@ fn auth_events(lake: &LakeFixture) -> Vec<(String, String, Option<String>)> {
 
 #[tokio::test]
 async fn login_logout_events_become_sessions_and_a_later_logout_closes_an_open_one() {
-    let db = TestDb::new().await;
-    db.exec(DEMO_SCHEMA_SQL).await;
-    db.exec(REPOSITORY).await;
-    let mut spec = PipelineSpec::new(db.host(), db.port(), db.dbname());
-    spec.datasets = Some(DATASETS);
-    let lake = LakeFixture::new(&spec);
-    // Enrichment needs http_requests and the dimensions; this test is about sessions.
-    let mut text = std::fs::read_to_string(&lake.pipeline).unwrap();
-    text.push_str("enrich = false\n");
-    std::fs::write(&lake.pipeline, text).unwrap();
+    let (db, lake) = repository_lake("").await;
 
     lake.run_ok(&[]);
     let pair = |kind: &str, user: &str, site: Option<&str>| {
@@ -213,15 +221,7 @@ async fn login_logout_events_become_sessions_and_a_later_logout_closes_an_open_o
 
 #[tokio::test]
 async fn tableau_session_keys_change_the_policy_and_the_timeout() {
-    let db = TestDb::new().await;
-    db.exec(DEMO_SCHEMA_SQL).await;
-    db.exec(REPOSITORY).await;
-    let mut spec = PipelineSpec::new(db.host(), db.port(), db.dbname());
-    spec.datasets = Some(DATASETS);
-    let lake = LakeFixture::new(&spec);
-    let mut text = std::fs::read_to_string(&lake.pipeline).unwrap();
-    text.push_str("enrich = false\nlogin_policy = \"parallel\"\nmax_session_hours = 1\n");
-    std::fs::write(&lake.pipeline, text).unwrap();
+    let (_db, lake) = repository_lake("login_policy = \"parallel\"\nmax_session_hours = 1\n").await;
 
     lake.run_ok(&[]);
     // One hour: bob's 09:30 Login times out at 10:30, before the latest event (11:00).
@@ -241,4 +241,49 @@ async fn tableau_session_keys_change_the_policy_and_the_timeout() {
         ]
     );
     assert_eq!(current_users(&lake, "2026-01-10T10:45:00Z"), "");
+}
+
+#[tokio::test]
+async fn status_lists_the_derived_auth_events_and_sessions() {
+    let (_db, lake) = repository_lake("").await;
+    lake.run_ok(&[]);
+    let pipeline = lake.pipeline.to_str().unwrap();
+
+    let out = usagelake(&["status", pipeline, "--format", "json"], &[], &[]);
+    assert_success(&out);
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let datasets = status["sources"][0]["datasets"].as_array().unwrap();
+    let dataset = |name: &str| {
+        datasets
+            .iter()
+            .find(|d| d["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {datasets:#?}"))
+    };
+    // 5 sign-in events and 4 sessions (see the first test), all on 2026-01-10.
+    for (name, rows) in [("auth_events", 5), ("sessions", 4)] {
+        let d = dataset(name);
+        assert_eq!(d["kind"], "event", "{d:#}");
+        assert_eq!(d["lake_rows"].as_u64(), Some(rows), "{d:#}");
+        assert_eq!(d["lake_partitions"].as_u64(), Some(1), "{d:#}");
+        assert_eq!(d["first_partition"], "event_date=2026-01-10", "{d:#}");
+        assert_eq!(d["empty_days"], serde_json::json!([]), "{d:#}");
+    }
+    assert_eq!(dataset("historical_events")["lake_rows"].as_u64(), Some(7));
+
+    let out = usagelake(&["status", pipeline], &[], &[]);
+    assert_success(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    for (name, rows) in [("tab/auth_events", "5"), ("tab/sessions", "4")] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in\n{text}"));
+        let columns: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(columns[1..3], [rows, "1"], "rows and partitions: {line}");
+        assert!(
+            line.ends_with("event_date=2026-01-10 .. event_date=2026-01-10"),
+            "{line}"
+        );
+    }
+    assert!(text.contains("coverage: no gaps found"), "{text}");
 }
