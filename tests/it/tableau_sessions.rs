@@ -287,3 +287,77 @@ async fn status_lists_the_derived_auth_events_and_sessions() {
     }
     assert!(text.contains("coverage: no gaps found"), "{text}");
 }
+
+/// `rebuild_pending` of `auth_events` in the source's state file.
+fn days_waiting_for_lookups(lake: &LakeFixture) -> serde_json::Value {
+    let state = std::fs::read(lake.root().join("_usagelake/state/tab.json")).unwrap();
+    let state: serde_json::Value = serde_json::from_slice(&state).unwrap();
+    state["datasets"]["auth_events"]["rebuild_pending"].clone()
+}
+
+#[tokio::test]
+async fn a_historical_events_run_rebuilds_sessions_and_days_with_newer_actors_wait_for_hist_users()
+{
+    let (db, lake) = repository_lake("").await;
+    lake.run_ok(&[]);
+    let pipeline = lake.pipeline.to_str().unwrap();
+
+    // bob's Logout (his hist_users row is in the lake's snapshot) and a Login of dee,
+    // whose hist_users row is newer than that snapshot.
+    db.exec(
+        "INSERT INTO hist_users (id, user_id, name) VALUES (2004, 7, 'dee');
+         INSERT INTO historical_events
+           (id, historical_event_type_id, worker, created_at, hist_actor_user_id, hist_actor_site_id)
+         VALUES (8, 302, 'node2', '2026-01-10 12:00', 2002, 11),
+                (9, 301, 'node3', '2026-01-10 12:30', 2004, 10);",
+    )
+    .await;
+    let out = usagelake(
+        &["run", pipeline, "--dataset", "historical_events"],
+        &[],
+        &[],
+    );
+    assert_success(&out);
+    let summary = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        summary.contains(
+            "WARNING tab/auth_events: 1 Login/Logout event(s) on 1 day(s) name hist_users rows \
+             newer than the lake's hist_users snapshot"
+        ) && summary.contains("the next run that archives hist_users rebuilds those days"),
+        "{summary}"
+    );
+    let closed_bob = session(
+        "node2",
+        "former.bob",
+        Some("09:30"),
+        Some("12:00"),
+        "logout",
+    );
+    let without_dee = vec![
+        session("node1", "ann", Some("09:00"), Some("10:00"), "logout"),
+        session("node1", "cy", None, Some("08:00"), "logout"),
+        session("node1", "cy", Some("11:00"), None, "open"),
+        closed_bob.clone(),
+    ];
+    assert_eq!(
+        sessions(&lake),
+        without_dee,
+        "bob's session is closed at once"
+    );
+    assert_eq!(
+        days_waiting_for_lookups(&lake),
+        serde_json::json!(["event_date=2026-01-10"])
+    );
+
+    // The next full run reads no new event but a newer hist_users: the day is rebuilt.
+    lake.run_ok(&[]);
+    let mut with_dee = without_dee;
+    with_dee.push(session("node3", "dee", Some("12:30"), None, "open"));
+    with_dee.sort();
+    assert_eq!(sessions(&lake), with_dee);
+    assert_eq!(total_rows(&lake.dataset_dir("auth_events")), 7);
+    assert!(
+        days_waiting_for_lookups(&lake).is_null(),
+        "nothing waits any more"
+    );
+}
