@@ -367,3 +367,45 @@ async fn the_readme_worked_example_answers_as_documented() {
         "{status}"
     );
 }
+
+#[tokio::test]
+async fn a_dataset_run_of_the_auth_table_or_of_a_derived_dataset_rebuilds_sessions() {
+    let notes = "CREATE TABLE notes (id bigserial PRIMARY KEY, at timestamptz, body text);\
+        INSERT INTO notes (at, body) VALUES ('2026-01-10 08:00+00', 'hello');";
+    let tables = format!(
+        "{}\n[[sources.tables]]\nrelation = \"notes\"\nincremental_by = \"id\"\npartition_by = \"at\"\n",
+        tables("max_session_hours = 8")
+    );
+    let setup = format!(
+        "{TABLE}{notes}{}",
+        insert(&[at("09:00", "login", "ws1", "ann")])
+    );
+    let lake = PgLake::new(&setup, &tables).await;
+    lake.run();
+    assert_eq!(
+        sessions(&lake),
+        vec![session(Some("09:00:00"), None, "open", 0, "")]
+    );
+
+    // Only the auth table: its new logout closes the session.
+    lake.db
+        .exec(&insert(&[at("13:00", "logout", "ws1", "ann")]))
+        .await;
+    let out = lake.cmd("run", &["--dataset", "login_log"]);
+    crate::support::cli::assert_success(&out);
+    let closed = vec![session(Some("09:00:00"), Some("13:00:00"), "logout", 0, "")];
+    assert_eq!(sessions(&lake), closed);
+
+    // A run that died before its derivation leaves a day without auth_events or
+    // sessions; `--dataset sessions` reads no table and rebuilds them from the lake.
+    std::fs::remove_dir_all(lake.dataset("auth_events")).unwrap();
+    std::fs::remove_dir_all(lake.dataset("sessions")).unwrap();
+    let out = lake.cmd("run", &["--dataset", "sessions"]);
+    crate::support::cli::assert_success(&out);
+    assert_eq!(sessions(&lake), closed);
+    assert_eq!(
+        lake.counts("auth_events"),
+        vec![("event_date=2026-01-10".to_string(), 2)]
+    );
+    assert_eq!(lake.counts("notes").len(), 1, "notes untouched");
+}
