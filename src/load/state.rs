@@ -154,6 +154,7 @@ mod tests {
                 run_id: "20260308T073000Z-4242".into(),
                 rows_total: Some(10_000_000),
                 last_snapshot_date: None,
+                rebuild_pending: vec!["event_date=2026-03-07".into()],
             },
         );
         store.save("repo", &state).unwrap();
