@@ -5,9 +5,9 @@
 //! Login without an actor, and a Logout arriving in a later run.
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::TimestampMicrosecondType;
 use arrow_array::Array;
 
+use crate::events::read_sessions;
 use crate::support::cli::{assert_success, usagelake, LakeFixture, PipelineSpec};
 use crate::support::lake::{parquet_files, read_batches, total_rows};
 use crate::support::pg::{TestDb, DEMO_SCHEMA_SQL};
@@ -56,62 +56,60 @@ async fn repository_lake(lines: &str) -> (TestDb, LakeFixture) {
 /// (machine, user, login, logout, end_reason), times `HH:MM` UTC on 2026-01-10.
 type Session = (String, String, Option<String>, Option<String>, String);
 
+/// A row of an expected-sessions table, as [`Session`] borrows it.
+type Row<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>, &'a str);
+
 fn sessions(lake: &LakeFixture) -> Vec<Session> {
-    let mut out = Vec::new();
-    for file in parquet_files(&lake.dataset_dir("sessions")) {
-        for batch in read_batches(&file) {
-            let s = |name: &str| {
-                batch
-                    .column_by_name(name)
-                    .unwrap()
-                    .as_string::<i32>()
-                    .clone()
-            };
-            let t = |name: &str| {
-                batch
-                    .column_by_name(name)
-                    .unwrap()
-                    .as_primitive::<TimestampMicrosecondType>()
-                    .clone()
-            };
-            let (machine, user, reason) = (s("machine"), s("user"), s("end_reason"));
-            let (login, logout) = (t("login_at"), t("logout_at"));
-            let hhmm = |a: &arrow_array::TimestampMicrosecondArray, row: usize| {
-                a.is_valid(row).then(|| {
-                    let at = chrono::DateTime::from_timestamp_micros(a.value(row)).unwrap();
-                    at.format("%H:%M").to_string()
-                })
-            };
-            for row in 0..batch.num_rows() {
-                out.push((
-                    machine.value(row).to_string(),
-                    user.value(row).to_string(),
-                    hhmm(&login, row),
-                    hhmm(&logout, row),
-                    reason.value(row).to_string(),
-                ));
-            }
-        }
-    }
+    let hhmm = |t: Option<String>| t.map(|t| t[..5].to_string());
+    let mut out: Vec<Session> = read_sessions(&lake.dataset_dir("sessions"))
+        .into_iter()
+        .map(|s| (s.machine, s.user, hhmm(s.login), hhmm(s.logout), s.reason))
+        .collect();
     out.sort();
     out
 }
 
-fn session(
-    machine: &str,
-    user: &str,
-    login: Option<&str>,
-    logout: Option<&str>,
-    reason: &str,
-) -> Session {
-    (
-        machine.into(),
-        user.into(),
-        login.map(str::to_string),
-        logout.map(str::to_string),
-        reason.into(),
-    )
+/// An expected-sessions table, sorted as [`sessions`] reads them.
+fn expected(rows: &[Row]) -> Vec<Session> {
+    let mut out: Vec<Session> = rows
+        .iter()
+        .map(|(machine, user, login, logout, reason)| {
+            (
+                machine.to_string(),
+                user.to_string(),
+                login.map(str::to_string),
+                logout.map(str::to_string),
+                reason.to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
 }
+
+/// The sessions after the first run over [`REPOSITORY`] (policy `same`, 4 h): the
+/// source's latest event is 11:00, so sessions whose deadline lies after it are open.
+/// cy's 08:00 Logout has no Login: an orphan, kept.
+const FIRST_RUN: [Row; 4] = [
+    ("node1", "ann", Some("09:00"), Some("10:00"), "logout"),
+    ("node1", "cy", None, Some("08:00"), "logout"),
+    ("node1", "cy", Some("11:00"), None, "open"),
+    ("node2", "former.bob", Some("09:30"), None, "open"),
+];
+
+/// [`FIRST_RUN`] once bob's 12:00 Logout is in: his session is closed, cy's stays open.
+const BOB_CLOSED: [Row; 4] = [
+    ("node1", "ann", Some("09:00"), Some("10:00"), "logout"),
+    ("node1", "cy", None, Some("08:00"), "logout"),
+    ("node1", "cy", Some("11:00"), None, "open"),
+    (
+        "node2",
+        "former.bob",
+        Some("09:30"),
+        Some("12:00"),
+        "logout",
+    ),
+];
 
 fn current_users(lake: &LakeFixture, at: &str) -> String {
     let pipeline = lake.pipeline.to_str().unwrap();
@@ -165,14 +163,7 @@ async fn login_logout_events_become_sessions_and_a_later_logout_closes_an_open_o
         ],
         "Access View and the Login without an actor are not auth events"
     );
-    // Policy `same`, 4 h: the source's latest event is 11:00, so sessions whose deadline
-    // lies after it are open. cy's 08:00 Logout has no Login: an orphan, kept.
-    let first = vec![
-        session("node1", "ann", Some("09:00"), Some("10:00"), "logout"),
-        session("node1", "cy", None, Some("08:00"), "logout"),
-        session("node1", "cy", Some("11:00"), None, "open"),
-        session("node2", "former.bob", Some("09:30"), None, "open"),
-    ];
+    let first = expected(&FIRST_RUN);
     assert_eq!(sessions(&lake), first);
     assert_eq!(
         current_users(&lake, "2026-01-10T09:45:00Z"),
@@ -197,21 +188,7 @@ async fn login_logout_events_become_sessions_and_a_later_logout_closes_an_open_o
     )
     .await;
     lake.run_ok(&[]);
-    assert_eq!(
-        sessions(&lake),
-        vec![
-            session("node1", "ann", Some("09:00"), Some("10:00"), "logout"),
-            session("node1", "cy", None, Some("08:00"), "logout"),
-            session("node1", "cy", Some("11:00"), None, "open"),
-            session(
-                "node2",
-                "former.bob",
-                Some("09:30"),
-                Some("12:00"),
-                "logout"
-            ),
-        ]
-    );
+    assert_eq!(sessions(&lake), expected(&BOB_CLOSED));
     assert_eq!(
         current_users(&lake, "2026-01-10T11:30:00Z"),
         "node1: cy\nnode2: former.bob\n"
@@ -227,18 +204,18 @@ async fn tableau_session_keys_change_the_policy_and_the_timeout() {
     // One hour: bob's 09:30 Login times out at 10:30, before the latest event (11:00).
     assert_eq!(
         sessions(&lake),
-        vec![
-            session("node1", "ann", Some("09:00"), Some("10:00"), "logout"),
-            session("node1", "cy", None, Some("08:00"), "logout"),
-            session("node1", "cy", Some("11:00"), None, "open"),
-            session(
+        expected(&[
+            ("node1", "ann", Some("09:00"), Some("10:00"), "logout"),
+            ("node1", "cy", None, Some("08:00"), "logout"),
+            ("node1", "cy", Some("11:00"), None, "open"),
+            (
                 "node2",
                 "former.bob",
                 Some("09:30"),
                 Some("10:30"),
                 "timeout"
             ),
-        ]
+        ])
     );
     assert_eq!(current_users(&lake, "2026-01-10T10:45:00Z"), "");
 }
@@ -326,23 +303,10 @@ async fn a_historical_events_run_rebuilds_sessions_and_days_with_newer_actors_wa
         ) && summary.contains("the next run that archives hist_users rebuilds those days"),
         "{summary}"
     );
-    let closed_bob = session(
-        "node2",
-        "former.bob",
-        Some("09:30"),
-        Some("12:00"),
-        "logout",
-    );
-    let without_dee = vec![
-        session("node1", "ann", Some("09:00"), Some("10:00"), "logout"),
-        session("node1", "cy", None, Some("08:00"), "logout"),
-        session("node1", "cy", Some("11:00"), None, "open"),
-        closed_bob.clone(),
-    ];
     assert_eq!(
         sessions(&lake),
-        without_dee,
-        "bob's session is closed at once"
+        expected(&BOB_CLOSED),
+        "bob's session is closed at once; dee is not named yet"
     );
     assert_eq!(
         days_waiting_for_lookups(&lake),
@@ -351,10 +315,9 @@ async fn a_historical_events_run_rebuilds_sessions_and_days_with_newer_actors_wa
 
     // The next full run reads no new event but a newer hist_users: the day is rebuilt.
     lake.run_ok(&[]);
-    let mut with_dee = without_dee;
-    with_dee.push(session("node3", "dee", Some("12:30"), None, "open"));
-    with_dee.sort();
-    assert_eq!(sessions(&lake), with_dee);
+    let mut with_dee = BOB_CLOSED.to_vec();
+    with_dee.push(("node3", "dee", Some("12:30"), None, "open"));
+    assert_eq!(sessions(&lake), expected(&with_dee));
     assert_eq!(total_rows(&lake.dataset_dir("auth_events")), 7);
     assert!(
         days_waiting_for_lookups(&lake).is_null(),
