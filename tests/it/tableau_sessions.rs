@@ -4,12 +4,9 @@
 //! Login, an actor whose user was deleted (`hist_users.user_id` NULL), a server-generated
 //! Login without an actor, and a Logout arriving in a later run.
 
-use arrow_array::cast::AsArray;
-use arrow_array::Array;
-
 use crate::events::read_sessions;
 use crate::support::cli::{assert_success, usagelake, LakeFixture, PipelineSpec};
-use crate::support::lake::{parquet_files, read_batches, total_rows};
+use crate::support::lake::{parquet_files, read_batches, texts, total_rows};
 use crate::support::pg::{TestDb, DEMO_SCHEMA_SQL};
 
 const DATASETS: &str =
@@ -69,10 +66,12 @@ fn sessions(lake: &LakeFixture) -> Vec<Session> {
     out
 }
 
-/// An expected-sessions table, sorted as [`sessions`] reads them.
-fn expected(rows: &[Row]) -> Vec<Session> {
-    let mut out: Vec<Session> = rows
+/// An expected-sessions table: ann's and cy's sessions ([`ANN_AND_CY`]) and `more`,
+/// sorted as [`sessions`] reads them.
+fn expected(more: &[Row]) -> Vec<Session> {
+    let mut out: Vec<Session> = ANN_AND_CY
         .iter()
+        .chain(more)
         .map(|(machine, user, login, logout, reason)| {
             (
                 machine.to_string(),
@@ -87,29 +86,27 @@ fn expected(rows: &[Row]) -> Vec<Session> {
     out
 }
 
-/// The sessions after the first run over [`REPOSITORY`] (policy `same`, 4 h): the
-/// source's latest event is 11:00, so sessions whose deadline lies after it are open.
-/// cy's 08:00 Logout has no Login: an orphan, kept.
-const FIRST_RUN: [Row; 4] = [
+/// The sessions of ann and cy after every run over [`REPOSITORY`], whatever the policy
+/// and timeout tested here: ann's Login/Logout pair, cy's 08:00 Logout without a Login
+/// (an orphan, kept) and cy's 11:00 Login, open (the source's latest event is 11:00).
+const ANN_AND_CY: [Row; 3] = [
     ("node1", "ann", Some("09:00"), Some("10:00"), "logout"),
     ("node1", "cy", None, Some("08:00"), "logout"),
     ("node1", "cy", Some("11:00"), None, "open"),
-    ("node2", "former.bob", Some("09:30"), None, "open"),
 ];
 
-/// [`FIRST_RUN`] once bob's 12:00 Logout is in: his session is closed, cy's stays open.
-const BOB_CLOSED: [Row; 4] = [
-    ("node1", "ann", Some("09:00"), Some("10:00"), "logout"),
-    ("node1", "cy", None, Some("08:00"), "logout"),
-    ("node1", "cy", Some("11:00"), None, "open"),
-    (
-        "node2",
-        "former.bob",
-        Some("09:30"),
-        Some("12:00"),
-        "logout",
-    ),
-];
+/// bob's session after the first run (policy `same`, 4 h): open, as its deadline lies
+/// after the source's latest event.
+const BOB_OPEN: Row = ("node2", "former.bob", Some("09:30"), None, "open");
+
+/// bob's session once his 12:00 Logout is in.
+const BOB_CLOSED: Row = (
+    "node2",
+    "former.bob",
+    Some("09:30"),
+    Some("12:00"),
+    "logout",
+);
 
 fn current_users(lake: &LakeFixture, at: &str) -> String {
     let pipeline = lake.pipeline.to_str().unwrap();
@@ -123,20 +120,10 @@ fn auth_events(lake: &LakeFixture) -> Vec<(String, String, Option<String>)> {
     let mut out = Vec::new();
     for file in parquet_files(&lake.dataset_dir("auth_events")) {
         for batch in read_batches(&file) {
-            let s = |name: &str| {
-                batch
-                    .column_by_name(name)
-                    .unwrap()
-                    .as_string::<i32>()
-                    .clone()
-            };
-            let (kind, user, site) = (s("event_type"), s("user"), s("site"));
-            for row in 0..batch.num_rows() {
-                out.push((
-                    kind.value(row).to_string(),
-                    user.value(row).to_string(),
-                    site.is_valid(row).then(|| site.value(row).to_string()),
-                ));
+            let (kind, user) = (texts(&batch, "event_type"), texts(&batch, "user"));
+            let site = texts(&batch, "site");
+            for ((kind, user), site) in kind.into_iter().zip(user).zip(site) {
+                out.push((kind.unwrap(), user.unwrap(), site));
             }
         }
     }
@@ -163,7 +150,7 @@ async fn login_logout_events_become_sessions_and_a_later_logout_closes_an_open_o
         ],
         "Access View and the Login without an actor are not auth events"
     );
-    let first = expected(&FIRST_RUN);
+    let first = expected(&[BOB_OPEN]);
     assert_eq!(sessions(&lake), first);
     assert_eq!(
         current_users(&lake, "2026-01-10T09:45:00Z"),
@@ -188,7 +175,7 @@ async fn login_logout_events_become_sessions_and_a_later_logout_closes_an_open_o
     )
     .await;
     lake.run_ok(&[]);
-    assert_eq!(sessions(&lake), expected(&BOB_CLOSED));
+    assert_eq!(sessions(&lake), expected(&[BOB_CLOSED]));
     assert_eq!(
         current_users(&lake, "2026-01-10T11:30:00Z"),
         "node1: cy\nnode2: former.bob\n"
@@ -202,21 +189,14 @@ async fn tableau_session_keys_change_the_policy_and_the_timeout() {
 
     lake.run_ok(&[]);
     // One hour: bob's 09:30 Login times out at 10:30, before the latest event (11:00).
-    assert_eq!(
-        sessions(&lake),
-        expected(&[
-            ("node1", "ann", Some("09:00"), Some("10:00"), "logout"),
-            ("node1", "cy", None, Some("08:00"), "logout"),
-            ("node1", "cy", Some("11:00"), None, "open"),
-            (
-                "node2",
-                "former.bob",
-                Some("09:30"),
-                Some("10:30"),
-                "timeout"
-            ),
-        ])
+    let bob_timed_out = (
+        "node2",
+        "former.bob",
+        Some("09:30"),
+        Some("10:30"),
+        "timeout",
     );
+    assert_eq!(sessions(&lake), expected(&[bob_timed_out]));
     assert_eq!(current_users(&lake, "2026-01-10T10:45:00Z"), "");
 }
 
@@ -305,7 +285,7 @@ async fn a_historical_events_run_rebuilds_sessions_and_days_with_newer_actors_wa
     );
     assert_eq!(
         sessions(&lake),
-        expected(&BOB_CLOSED),
+        expected(&[BOB_CLOSED]),
         "bob's session is closed at once; dee is not named yet"
     );
     assert_eq!(
@@ -315,9 +295,8 @@ async fn a_historical_events_run_rebuilds_sessions_and_days_with_newer_actors_wa
 
     // The next full run reads no new event but a newer hist_users: the day is rebuilt.
     lake.run_ok(&[]);
-    let mut with_dee = BOB_CLOSED.to_vec();
-    with_dee.push(("node3", "dee", Some("12:30"), None, "open"));
-    assert_eq!(sessions(&lake), expected(&with_dee));
+    let dee = ("node3", "dee", Some("12:30"), None, "open");
+    assert_eq!(sessions(&lake), expected(&[BOB_CLOSED, dee]));
     assert_eq!(total_rows(&lake.dataset_dir("auth_events")), 7);
     assert!(
         days_waiting_for_lookups(&lake).is_null(),
