@@ -292,6 +292,12 @@ async fn a_historical_events_run_rebuilds_sessions_and_days_with_newer_actors_wa
         days_waiting_for_lookups(&lake),
         serde_json::json!(["event_date=2026-01-10"])
     );
+    let status = usagelake(&["status", pipeline], &[], &[]);
+    let status = String::from_utf8(status.stdout).unwrap();
+    assert!(
+        status.contains("note tab/auth_events: 1 day(s) lack Login/Logout events whose actors"),
+        "{status}"
+    );
 
     // The next full run reads no new event but a newer hist_users: the day is rebuilt.
     lake.run_ok(&[]);
@@ -302,4 +308,8 @@ async fn a_historical_events_run_rebuilds_sessions_and_days_with_newer_actors_wa
         days_waiting_for_lookups(&lake).is_null(),
         "nothing waits any more"
     );
+    let status = usagelake(&["status", pipeline], &[], &[]);
+    assert!(!String::from_utf8(status.stdout)
+        .unwrap()
+        .contains("note tab/auth_events"));
 }

@@ -34,7 +34,19 @@ pub async fn status(
     if source.has_sessions() {
         // Derived after every run from the Login/Logout events (`sessions`).
         for dataset in [AUTH_EVENTS, SESSIONS] {
-            datasets.push(derived_status(ctx.layout, &source.name, dataset, now_us)?);
+            let mut status = derived_status(ctx.layout, &source.name, dataset, now_us)?;
+            let waiting = state
+                .datasets
+                .get(AUTH_EVENTS)
+                .map_or(0, |d| d.rebuild_pending.len());
+            if dataset == AUTH_EVENTS && waiting > 0 {
+                status.notes.push(format!(
+                    "{waiting} day(s) lack Login/Logout events whose actors are newer than \
+                     the lake's hist_users snapshot; the next run that archives hist_users \
+                     rebuilds them"
+                ));
+            }
+            datasets.push(status);
         }
     }
     let gaps = source_gaps(source, &state, &mut datasets).await;
