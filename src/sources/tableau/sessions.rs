@@ -25,7 +25,7 @@ use chrono::NaiveDate;
 
 use super::TableauSource;
 use crate::load::partition_date;
-use crate::load::state::{SourceState, StateStore};
+use crate::load::state::StateStore;
 use crate::sources::{DatasetSummary, RunContext, RunError};
 use crate::transform::auth_events::{TableauLookup, AUTH_EVENTS, AUTH_EVENTS_SCHEMA};
 use crate::transform::lake::{
@@ -117,14 +117,11 @@ pub(super) fn rebuild(
     }
     let store = StateStore::new(layout);
     let mut state = store.load(name).map_err(state_error)?;
-    let pending = |state: &SourceState| {
-        state
-            .datasets
-            .get(AUTH_EVENTS)
-            .map(|d| d.rebuild_pending.clone())
-            .unwrap_or_default()
-    };
-    let waiting: HashSet<String> = pending(&state).into_iter().collect();
+    let waiting: HashSet<String> = state
+        .datasets
+        .get(AUTH_EVENTS)
+        .map(|d| d.rebuild_pending.iter().cloned().collect())
+        .unwrap_or_default();
     let is_fresh = lookups == Lookups::Fresh;
     let output = &ctx.source.output;
     let publisher = derived_publisher(layout, name, AUTH_EVENTS, ctx.run_id, output);
