@@ -72,6 +72,11 @@ pub struct DatasetState {
     pub rows_total: Option<u64>,
     /// `YYYY-MM-DD` of the last snapshot written, for snapshot datasets.
     pub last_snapshot_date: Option<String>,
+    /// Derived datasets: partitions built from inputs known to be incomplete (e.g. a
+    /// lookup snapshot older than the events), which the next run that has complete
+    /// inputs rebuilds. Recorded before the partition is published.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rebuild_pending: Vec<String>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -149,6 +154,7 @@ mod tests {
                 run_id: "20260308T073000Z-4242".into(),
                 rows_total: Some(10_000_000),
                 last_snapshot_date: None,
+                rebuild_pending: vec!["event_date=2026-03-07".into()],
             },
         );
         store.save("repo", &state).unwrap();

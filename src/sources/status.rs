@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::days::format_us;
 use crate::load::state::{DatasetState, SourceState, StateStore};
-use crate::load::PartitionInfo;
+use crate::load::{list_partitions, LakeLayout, LoadError, PartitionInfo};
 use crate::sources::pg_tables::coverage::{KeyRestart, PurgeGap};
 
 #[derive(Debug, Serialize)]
@@ -143,6 +143,23 @@ pub fn lake_status(
         },
         missing_days: Vec::new(),
     }
+}
+
+/// What the lake holds of a dataset a kind derives from its raw datasets
+/// (`auth_events`, `sessions`, …): rows and partitions from the footers. It has no state
+/// file and no watermark of its own, and a day without sign-ins is normal, so empty days
+/// are not gaps. Every kind that derives sign-in datasets lists them with this.
+pub fn derived_status(
+    layout: &LakeLayout,
+    source: &str,
+    dataset: &str,
+    now_us: i64,
+) -> Result<DatasetStatus, LoadError> {
+    let partitions = list_partitions(layout, source, dataset)?;
+    // Built as a snapshot-kind status (no empty-day gaps), labelled an event dataset.
+    let mut status = lake_status(dataset, false, &partitions, None, now_us);
+    status.kind = "event";
+    Ok(status)
 }
 
 /// Dates missing between the first and last `event_date=` partitions.

@@ -99,6 +99,14 @@ impl DatasetSummary {
         }
     }
 
+    /// Completes a summary made while reading with what publishing its rows wrote.
+    pub fn set_written(&mut self, written: WriteSummary) {
+        self.rows_read = written.rows_in;
+        self.rows_written = written.rows_written;
+        self.rows_already_present = written.rows_already_present;
+        self.partitions = written.partitions;
+    }
+
     /// Counts a derived day rebuilt from the raw `partition`: `rows` written into it.
     pub fn add_rebuilt(&mut self, partition: &PartitionInfo, rows: u64) {
         self.rows_read += partition.rows;

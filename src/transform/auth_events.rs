@@ -119,6 +119,8 @@ pub struct TableauLookup {
     kinds: HashMap<i32, &'static str>,
     users: HashMap<i32, String>,
     sites: HashMap<i32, String>,
+    /// The highest `hist_users.id` added (with or without a name).
+    newest_user_id: Option<i32>,
 }
 
 /// The auth event type a `historical_event_types.name` stands for. Compared on lower-case
@@ -155,7 +157,27 @@ impl TableauLookup {
     /// Adds rows of `hist_users` (`id`, `name`). The row's `user_id` is not needed: it is
     /// NULL once the user is deleted, while `name` (the username then) stays.
     pub fn add_hist_users(&mut self, batch: &RecordBatch) -> Result<(), TransformError> {
-        add_names(&mut self.users, batch, "hist_users")
+        add_names(&mut self.users, batch, "hist_users")?;
+        let ids = column(batch, "hist_users", "id")?.as_primitive::<Int32Type>();
+        self.newest_user_id = self.newest_user_id.max(ids.iter().flatten().max());
+        Ok(())
+    }
+
+    /// How many Login/Logout events of a `historical_events` batch name an actor whose
+    /// `hist_users` row is newer than every row of this lookup: the lookup's snapshot is
+    /// older than the events (hist rows are only added, with growing ids), so a newer
+    /// snapshot will name them.
+    pub fn actors_newer_than_lookup(&self, events: &RecordBatch) -> Result<u64, TransformError> {
+        let dataset = "historical_events";
+        let type_id =
+            column(events, dataset, "historical_event_type_id")?.as_primitive::<Int32Type>();
+        let actor = column(events, dataset, "hist_actor_user_id")?.as_primitive::<Int32Type>();
+        let newest = self.newest_user_id.unwrap_or(i32::MIN);
+        let newer = (0..events.num_rows())
+            .filter(|&row| type_id.is_valid(row) && self.kinds.contains_key(&type_id.value(row)))
+            .filter(|&row| actor.is_valid(row) && actor.value(row) > newest)
+            .count();
+        Ok(newer as u64)
     }
 
     /// Adds rows of `hist_sites` (`id`, `name`).

@@ -137,6 +137,16 @@ fn tableau_login_and_logout_types_are_found_by_name_and_actors_via_hist_users() 
         strings(&out, "source_key"),
         vec![Some("1".into()), Some("3".into()), Some("5".into())]
     );
+    assert_eq!(lookup.actors_newer_than_lookup(&events).unwrap(), 0);
+
+    // A hist_users snapshot older than bob's row (id 8): his failed Login cannot be
+    // named yet, and is told apart from the Login without an actor.
+    let mut older = TableauLookup::default();
+    older.add_event_types(&types).unwrap();
+    older.add_hist_users(&users.slice(0, 1)).unwrap();
+    let (_, without_actor) = older.auth_events(&events, "tab").unwrap();
+    assert_eq!(without_actor, 2);
+    assert_eq!(older.actors_newer_than_lookup(&events).unwrap(), 1);
 }
 
 #[test]

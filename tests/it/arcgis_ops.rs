@@ -8,7 +8,7 @@ use usagelake::sources::arcgis::fake_portal::{self as fake, Endpoint, FakePortal
 
 use crate::ops::{all_bytes, partition_files};
 use crate::support::cli::{assert_success, usagelake};
-use crate::support::lake::counts_by_partition;
+use crate::support::lake::{counts_by_partition, total_rows};
 use crate::support::portal_lake::PortalLake;
 
 const EVENTS: usize = 2_000;
@@ -83,6 +83,27 @@ async fn status_of_an_arcgis_lake_after_a_run() {
     let logins = dataset("logins");
     assert!(logins["watermark_time"].is_string(), "{logins:#}");
     assert_eq!(dataset("users")["kind"], "snapshot");
+    // The sign-ins derived from history, as the lake holds them (no empty-day gaps).
+    let sign_ins = lake
+        .fake
+        .truth()
+        .events
+        .iter()
+        .filter(|e| matches!(e["action"].as_str(), Some("login" | "failedlogin")))
+        .filter(|e| e["actor"].as_str().is_some_and(|a| !a.is_empty()))
+        .count() as u64;
+    assert!(sign_ins > 0, "the generated history has sign-ins");
+    for (name, rows) in [
+        ("auth_events", sign_ins),
+        ("sessions", total_rows(&lake.dataset("sessions")) as u64),
+    ] {
+        let d = dataset(name);
+        assert_eq!(d["kind"], "event", "{d:#}");
+        assert_eq!(d["lake_rows"].as_u64(), Some(rows), "{d:#}");
+        let parts = std::fs::read_dir(lake.dataset(name)).unwrap().count() as u64;
+        assert_eq!(d["lake_partitions"].as_u64(), Some(parts), "{d:#}");
+        assert_eq!(d["empty_days"], serde_json::json!([]), "{d:#}");
+    }
     assert_eq!(status["last_run"]["last"]["status"], "ok");
     assert_eq!(status["last_run"]["last"]["command"], "run");
 

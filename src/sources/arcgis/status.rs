@@ -15,6 +15,8 @@
 //!   them. Not a gap: it would fire on every default install for as long as the
 //!   portal keeps more than 30 days.
 //!
+//! The derived `auth_events` and `sessions` are listed with what the lake holds.
+//!
 //! `users` and `logins` have no coverage check (the portal knows members only as they
 //! are now), so an Enterprise source (no history) is not contacted at all.
 
@@ -27,9 +29,11 @@ use crate::days::{format_us, local_date_of_ms, DateRange};
 use crate::load::state::{SourceState, StateStore};
 use crate::load::{list_partitions, LoadError};
 use crate::sources::status::{
-    error_chain, lake_status, load_state, DatasetStatus, LostSpan, SourceStatus,
+    derived_status, error_chain, lake_status, load_state, DatasetStatus, LostSpan, SourceStatus,
 };
 use crate::sources::{RunError, SourceContext};
+use crate::transform::auth_events::AUTH_EVENTS;
+use crate::transform::sessions::SESSIONS;
 
 pub async fn status(
     source: &ArcgisSource,
@@ -56,6 +60,12 @@ pub async fn status(
             }
         }
         datasets.push(status);
+    }
+    if source.datasets().contains(&"history") {
+        // Derived after every run that archives `history` (`sessions`).
+        for dataset in [AUTH_EVENTS, SESSIONS] {
+            datasets.push(derived_status(layout, name, dataset, now_us)?);
+        }
     }
     let mut unreachable = None;
     if let Some(history) = datasets.iter_mut().find(|d| d.name == "history") {

@@ -2,8 +2,8 @@
 //! normal (weekends, holidays), so empty days are not reported as gaps; every bad row
 //! found so far is counted from `events_rejected`.
 
-use crate::load::{list_partitions, LoadError};
-use crate::sources::status::{lake_status, DatasetStatus, SourceStatus};
+use crate::load::LoadError;
+use crate::sources::status::{derived_status, DatasetStatus, SourceStatus};
 use crate::sources::SourceContext;
 
 use super::lake::EVENTS_REJECTED;
@@ -16,10 +16,8 @@ pub fn status(
 ) -> Result<SourceStatus, LoadError> {
     let mut datasets: Vec<DatasetStatus> = Vec::new();
     for dataset in DATASETS {
-        let partitions = list_partitions(ctx.layout, &source.name, dataset)?;
-        // Built as a snapshot-kind status (no empty-day gaps), labelled an event dataset.
-        let mut status = lake_status(dataset, false, &partitions, None, now_us);
-        status.kind = "event";
+        // Days without sign-ins are normal: no empty-day gaps (as for derived datasets).
+        let mut status = derived_status(ctx.layout, &source.name, dataset, now_us)?;
         if *dataset == EVENTS_REJECTED && status.lake_rows > 0 {
             status.notes.push(format!(
                 "{} bad row(s) rejected (file, line, reason)",

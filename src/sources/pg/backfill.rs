@@ -17,7 +17,7 @@ use crate::days::DateRange;
 use crate::load::event_partition_name;
 use crate::load::state::StateStore;
 use crate::postgres::{PgSession, RowRange};
-use crate::sources::pg_tables::pump::{pump_mapped, PumpContext};
+use crate::sources::pg_tables::pump::{publish, pump_staged_mapped, PumpContext};
 use crate::sources::plan::{lake_rows, Availability, DatasetDay, DayPlan};
 use crate::sources::{DatasetSummary, RunContext, RunError, SourceContext};
 
@@ -108,7 +108,7 @@ impl<'a> PgBackfill<'a> {
                 batch_rows: config.batch_rows,
                 progress: &bar,
             };
-            let written = pump_mapped(
+            let staged = pump_staged_mapped(
                 pump_ctx,
                 writer,
                 |batch| localize(&archive, batch),
@@ -116,7 +116,9 @@ impl<'a> PgBackfill<'a> {
             )
             .await?;
             bar.finish("done");
+            // Published once the transaction has ended, as in a run.
             let _ = session.finish().await;
+            let written = publish(&source.name, &config.dataset, staged).await?;
             out.push(DatasetSummary {
                 seconds: started.elapsed().as_secs_f64(),
                 ..DatasetSummary::written(config.dataset.clone(), written)

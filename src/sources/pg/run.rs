@@ -1,6 +1,7 @@
 //! An incremental run of a `postgres` source: each selected table in its own snapshot
-//! transaction, read above its watermark, merged by key into its days; then the auth
-//! table's days are turned into `auth_events` and `sessions`.
+//! transaction, read above its watermark into staged files; the transaction ends, then
+//! the rows are merged by key into their days and only then is the table's state saved;
+//! then the auth table's days are turned into `auth_events` and `sessions`.
 //!
 //! Two ways to find new rows:
 //! - an integer `incremental_by` (ids from a sequence): `id > lookback key`, exactly as
@@ -14,18 +15,20 @@
 
 use std::time::Instant;
 
-use super::config::PgTable;
+use super::config::{PgTable, AUTH_REJECTED};
 use super::observe::{max_time, LateRowWindow, NullTimes};
 use super::relation::{localize, utc_to_naive, Archive, Watermark};
 use super::{open_session, relation, relation_error, PostgresSource};
 use crate::load::state::{DatasetState, StateStore};
-use crate::load::{DatasetWriter, Partitioning, WriterOptions};
+use crate::load::{DatasetWriter, Partitioning, StagedWrite, WriterOptions};
 use crate::postgres::{time_predicate, PgSession, RowRange};
 use crate::sources::pg_tables::coverage;
 use crate::sources::pg_tables::event_stats::{next_key_state, EventStats};
-use crate::sources::pg_tables::pump::{pump_mapped, PumpContext};
+use crate::sources::pg_tables::pump::{publish, pump_staged_mapped, PumpContext};
 use crate::sources::status::error_chain;
 use crate::sources::{DatasetSummary, RunContext, RunError, SourceSummary};
+use crate::transform::auth_events::AUTH_EVENTS;
+use crate::transform::sessions::SESSIONS;
 
 pub(crate) async fn run(
     source: &PostgresSource,
@@ -81,6 +84,12 @@ pub(crate) async fn run(
         }
         datasets.push(summary);
     }
+    // `--dataset auth_events` (or `sessions`, `auth_rejected`) alone reads no table:
+    // their days not built yet and the sessions are rebuilt from the lake.
+    let derived = [AUTH_EVENTS, AUTH_REJECTED, SESSIONS];
+    if requested.iter().any(|r| derived.contains(&r.as_str())) {
+        auth_written.get_or_insert_with(Vec::new);
+    }
     if let (Some(table), Some(written)) = (source.auth_table(), auth_written) {
         datasets.extend(super::auth::rebuild(source, table, ctx, &written)?);
     }
@@ -93,6 +102,10 @@ pub(crate) async fn run(
 }
 
 /// One table: its summary and, when rows were read, the state to save (after the data).
+/// The table is read in its own snapshot transaction into staged files; the transaction
+/// ends before they are published (merges, renames, fsyncs), so a slow or hung lake
+/// drive never holds the source's transaction open (as the Tableau kind, issue 11 item
+/// 12), and the caller saves the state only after the publish.
 async fn run_table(
     source: &PostgresSource,
     ctx: &RunContext<'_>,
@@ -100,29 +113,54 @@ async fn run_table(
     previous: &DatasetState,
 ) -> Result<(DatasetSummary, Option<DatasetState>), RunError> {
     let session = open_session(source).await?;
-    let archive = relation::resolve(&session, table, &source.connection.user)
+    let outcome = read_table(source, ctx, &session, table, previous).await;
+    // Read only: a failed COMMIT after the rows are read changes nothing that matters.
+    let _ = session.finish().await;
+    let (
+        StagedTable {
+            staged,
+            mut summary,
+            mut next,
+        },
+        skipped_secret,
+    ) = outcome?;
+    let written = publish(&source.name, &table.dataset, staged).await?;
+    if let Some(next) = &mut next {
+        next.rows_total = Some(next.rows_total.unwrap_or(0) + written.rows_written);
+    }
+    summary.set_written(written);
+    if !skipped_secret.is_empty() {
+        summary.warnings.push(format!(
+            "credential columns left out: {}",
+            skipped_secret.join(", ")
+        ));
+    }
+    Ok((summary, next))
+}
+
+/// Resolves and reads one table inside `session`; also returns the credential-like
+/// columns left out.
+async fn read_table(
+    source: &PostgresSource,
+    ctx: &RunContext<'_>,
+    session: &PgSession,
+    table: &PgTable,
+    previous: &DatasetState,
+) -> Result<(StagedTable, Vec<String>), RunError> {
+    let archive = relation::resolve(session, table, &source.connection.user)
         .await
         .map_err(|e| relation_error(source, &table.dataset, e))?;
     let read = TableRead {
         source,
         ctx,
-        session: &session,
+        session,
         archive: &archive,
     };
-    let outcome = match &archive.watermark {
-        Watermark::Key => read.by_key(previous).await,
-        Watermark::Time { column, is_zoned } => read.by_time(previous, column, *is_zoned).await,
+    let staged = match &archive.watermark {
+        Watermark::Key => read.by_key(previous).await?,
+        Watermark::Time { column, is_zoned } => read.by_time(previous, column, *is_zoned).await?,
     };
-    // Read only: a failed COMMIT after the data is in changes nothing that matters.
-    let _ = session.finish().await;
-    let (mut summary, next) = outcome?;
-    if !archive.skipped_secret.is_empty() {
-        summary.warnings.push(format!(
-            "credential columns left out: {}",
-            archive.skipped_secret.join(", ")
-        ));
-    }
-    Ok((summary, next))
+    Ok((staged, archive.skipped_secret))
 }
 
 /// The state with the watermark row's time in the partition column's own terms: the
@@ -217,6 +255,15 @@ pub(super) fn time_filter(
         .ok_or_else(out_of_range)
 }
 
+/// One table read inside its transaction: its rows staged, not yet published.
+struct StagedTable {
+    staged: StagedWrite,
+    /// Everything but the write counts, which publishing completes.
+    summary: DatasetSummary,
+    /// The state to save once published; `rows_total` still without this run's rows.
+    next: Option<DatasetState>,
+}
+
 struct TableRead<'a> {
     source: &'a PostgresSource,
     ctx: &'a RunContext<'a>,
@@ -233,10 +280,7 @@ impl TableRead<'_> {
         }
     }
 
-    async fn by_key(
-        &self,
-        previous: &DatasetState,
-    ) -> Result<(DatasetSummary, Option<DatasetState>), RunError> {
+    async fn by_key(&self, previous: &DatasetState) -> Result<StagedTable, RunError> {
         let (archive, table) = (self.archive, &self.archive.table);
         // Ids handed out again would be dropped by merge-by-key: stop before writing.
         if let Some(restart) =
@@ -274,7 +318,7 @@ impl TableRead<'_> {
             batch_rows: archive.config.batch_rows,
             progress: &bar,
         };
-        let written = pump_mapped(
+        let staged = pump_staged_mapped(
             pump_ctx,
             writer,
             |batch| localize(archive, batch),
@@ -288,10 +332,6 @@ impl TableRead<'_> {
         bar.finish("done");
         let mut summary = DatasetSummary {
             name: archive.config.dataset.clone(),
-            rows_read: written.rows_in,
-            rows_written: written.rows_written,
-            rows_already_present: written.rows_already_present,
-            partitions: written.partitions,
             watermark_before: previous.watermark_key,
             watermark_after: previous.watermark_key,
             warnings: purge_warning.into_iter().collect(),
@@ -301,19 +341,28 @@ impl TableRead<'_> {
             .warnings
             .extend(nulls.warning(&archive.config.partition_by));
         if stats.rows == 0 {
-            return Ok((summary, None));
+            return Ok(StagedTable {
+                staged,
+                summary,
+                next: None,
+            });
         }
+        // `rows_total` gets this run's rows once they are published (`run_table`).
         let mut next = next_key_state(
             previous,
             &stats,
             archive.config.lookback,
             None,
-            written.rows_written,
+            0,
             self.ctx.run_id,
         );
         next.lookback_key = window.lookback_key(previous.lookback_key);
         summary.watermark_after = next.watermark_key;
-        Ok((summary, Some(next)))
+        Ok(StagedTable {
+            staged,
+            summary,
+            next: Some(next),
+        })
     }
 
     async fn by_time(
@@ -321,7 +370,7 @@ impl TableRead<'_> {
         previous: &DatasetState,
         column: &str,
         is_zoned: bool,
-    ) -> Result<(DatasetSummary, Option<DatasetState>), RunError> {
+    ) -> Result<StagedTable, RunError> {
         let archive = self.archive;
         let lookback_us = i64::try_from(archive.config.lookback.as_micros()).unwrap_or(i64::MAX);
         let from = previous
@@ -354,7 +403,7 @@ impl TableRead<'_> {
             batch_rows: archive.config.batch_rows,
             progress: &bar,
         };
-        let written = pump_mapped(
+        let staged = pump_staged_mapped(
             pump_ctx,
             writer,
             |batch| localize(archive, batch),
@@ -369,25 +418,30 @@ impl TableRead<'_> {
         bar.finish("done");
         let mut summary = DatasetSummary {
             name: archive.config.dataset.clone(),
-            rows_read: written.rows_in,
-            rows_written: written.rows_written,
-            rows_already_present: written.rows_already_present,
-            partitions: written.partitions,
             ..Default::default()
         };
         summary
             .warnings
             .extend(nulls.warning(&archive.config.partition_by));
         if rows == 0 {
-            return Ok((summary, None));
+            return Ok(StagedTable {
+                staged,
+                summary,
+                next: None,
+            });
         }
         let mut next = previous.clone();
         // Never backwards: a lookback re-read sees older values only.
         next.watermark_time_us = previous.watermark_time_us.max(newest);
         next.max_event_time_us = previous.max_event_time_us.max(newest_event);
-        next.rows_total = Some(previous.rows_total.unwrap_or(0) + written.rows_written);
+        // This run's rows are added once they are published (`run_table`).
+        next.rows_total = Some(previous.rows_total.unwrap_or(0));
         next.updated_at = chrono::Utc::now().to_rfc3339();
         next.run_id = self.ctx.run_id.to_string();
-        Ok((summary, Some(next)))
+        Ok(StagedTable {
+            staged,
+            summary,
+            next: Some(next),
+        })
     }
 }

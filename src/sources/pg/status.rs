@@ -11,7 +11,9 @@ use crate::days::format_us;
 use crate::load::state::{SourceState, StateStore};
 use crate::load::{list_partitions, LoadError};
 use crate::sources::pg_tables::coverage::{key_restart, purge_gap, source_extent};
-use crate::sources::status::{lake_status, load_state, DatasetStatus, SourceStatus};
+use crate::sources::status::{
+    derived_status, lake_status, load_state, DatasetStatus, SourceStatus,
+};
 use crate::sources::{RunError, SourceContext};
 use crate::transform::auth_events::AUTH_EVENTS;
 use crate::transform::sessions::SESSIONS;
@@ -24,23 +26,27 @@ pub async fn status(
     let state = load_state(&StateStore::new(ctx.layout), &source.name);
     let mut datasets = Vec::new();
     for dataset in source.datasets() {
+        if [AUTH_EVENTS, AUTH_REJECTED, SESSIONS].contains(&dataset) {
+            let mut status = derived_status(ctx.layout, &source.name, dataset, now_us)?;
+            if dataset == AUTH_REJECTED && status.lake_rows > 0 {
+                status.notes.push(format!(
+                    "{} row(s) of the auth table are not login/logout events (source_key, reason)",
+                    status.lake_rows
+                ));
+            }
+            datasets.push(status);
+            continue;
+        }
         let partitions = list_partitions(ctx.layout, &source.name, dataset)?;
         let ds = state.datasets.get(dataset);
-        let is_raw = ![AUTH_EVENTS, AUTH_REJECTED, SESSIONS].contains(&dataset);
         // A quiet day in an audit table is normal; empty days are not gaps here.
         let mut status = lake_status(dataset, false, &partitions, ds, now_us);
         status.kind = "event";
         status.watermark = ds.and_then(|d| d.watermark_key);
-        if is_raw && status.watermark.is_none() {
+        if status.watermark.is_none() {
             if let Some(at) = ds.and_then(|d| d.watermark_time_us) {
                 status.watermark_time = Some(format_us(Some(at)));
             }
-        }
-        if dataset == AUTH_REJECTED && status.lake_rows > 0 {
-            status.notes.push(format!(
-                "{} row(s) of the auth table are not login/logout events (source_key, reason)",
-                status.lake_rows
-            ));
         }
         datasets.push(status);
     }

@@ -1,6 +1,8 @@
 //! Moves one table from the extractor into a lake writer, on two cores: the async task
 //! decodes COPY data while a blocking thread splits, sorts and encodes Parquet. The
-//! bounded channel between them keeps memory flat whatever the table size.
+//! bounded channel between them keeps memory flat whatever the table size. The rows are
+//! only staged: every caller ends its transaction before [`publish`], so a source
+//! transaction never waits on the lake's drive.
 
 use arrow_array::RecordBatch;
 use futures_util::{pin_mut, StreamExt};
@@ -32,30 +34,6 @@ enum Message {
     Abort,
 }
 
-/// Streams the table into `writer` and commits it. `observe` sees every batch read
-/// (before merge-by-key), on the extractor side.
-pub async fn pump(
-    ctx: PumpContext<'_>,
-    writer: DatasetWriter,
-    observe: impl FnMut(&RecordBatch),
-) -> Result<WriteSummary, RunError> {
-    pump_mapped(ctx, writer, Ok, observe).await
-}
-
-/// [`pump`] with a per-batch rewrite before `observe` and the writer (the `postgres`
-/// kind turns naive local timestamps into UTC instants there). A rewrite error aborts
-/// the dataset like an extract error: nothing is published.
-pub async fn pump_mapped(
-    ctx: PumpContext<'_>,
-    writer: DatasetWriter,
-    map: impl FnMut(RecordBatch) -> Result<RecordBatch, crate::postgres::ExtractError>,
-    observe: impl FnMut(&RecordBatch),
-) -> Result<WriteSummary, RunError> {
-    let (source_name, dataset) = (ctx.source_name, ctx.table.spec.dataset.as_str());
-    let staged = pump_staged_mapped(ctx, writer, map, observe).await?;
-    publish(source_name, dataset, staged).await
-}
-
 /// Streams the table into `writer` and closes its staged files without publishing them:
 /// the caller ends its transaction, then calls [`publish`], so the source database is
 /// not held while the lake's drive renames and fsyncs.
@@ -67,7 +45,9 @@ pub async fn pump_staged(
     pump_staged_mapped(ctx, writer, Ok, observe).await
 }
 
-/// [`pump_staged`] with [`pump_mapped`]'s per-batch rewrite.
+/// [`pump_staged`] with a per-batch rewrite before `observe` and the writer (the
+/// `postgres` kind turns naive local timestamps into UTC instants there). A rewrite
+/// error aborts the dataset like an extract error: nothing is staged.
 pub async fn pump_staged_mapped(
     ctx: PumpContext<'_>,
     writer: DatasetWriter,

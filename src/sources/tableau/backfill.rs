@@ -142,9 +142,17 @@ pub fn rebuild_backfilled(
             .into_iter()
             .map(crate::load::event_partition_name)
             .collect();
-        for derived in super::sessions::rebuild(source, ctx, &days)? {
+        for derived in super::sessions::rebuild(
+            source,
+            ctx,
+            &days,
+            super::sessions::Lookups::Stored { record: false },
+        )? {
             tracing::info!(source = %source.name, dataset = %derived.name,
                 rows = derived.rows_written, "rebuilt after the backfill");
+            for warning in &derived.warnings {
+                tracing::warn!(source = %source.name, dataset = %derived.name, "{warning}");
+            }
         }
     }
     let has_requests = datasets

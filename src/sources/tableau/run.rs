@@ -8,6 +8,7 @@ use std::time::Instant;
 use chrono::{NaiveDate, Utc};
 
 use super::config::SESSION_DATASETS;
+use super::sessions::Lookups;
 use super::{open_session, tables, TableauSource};
 use crate::failpoint;
 use crate::load::state::{DatasetState, SourceState, StateStore};
@@ -122,17 +123,26 @@ pub(crate) async fn run(
         return Err(e);
     }
     finished?;
-    // Login/Logout → auth_events → sessions, when this run refreshed every input (an
-    // older hist_users snapshot could lack the actors of new events; days left unbuilt
-    // are built by the next run that selects all three).
+    // Login/Logout → auth_events → sessions, after any run that refreshed one of their
+    // inputs (also `--dataset historical_events`): the lookups it did not refresh are the
+    // lake's snapshots. Only a hist_users snapshot of this run names every actor; with an
+    // older one, days with newer actors wait for the next run that has one (`sessions`).
     let selected = |d: &str| wanted.iter().any(|w| w.as_str() == d);
-    if source.has_sessions() && SESSION_DATASETS.iter().all(|d| selected(d)) {
+    if source.has_sessions() && SESSION_DATASETS.iter().any(|d| selected(d)) {
         let written: std::collections::HashSet<String> = datasets
             .iter()
             .filter(|d| d.name == "historical_events")
             .flat_map(|d| d.partitions.keys().cloned())
             .collect();
-        let derived = super::sessions::rebuild(source, ctx, &written)?;
+        let users_read = datasets
+            .iter()
+            .any(|d| d.name == "hist_users" && d.skipped.is_none() && d.error.is_none());
+        let lookups = if users_read {
+            Lookups::Fresh
+        } else {
+            Lookups::Stored { record: true }
+        };
+        let derived = super::sessions::rebuild(source, ctx, &written, lookups)?;
         datasets.extend(derived);
     }
     let transform = if source.enrich {

@@ -1,11 +1,13 @@
 //! Source kind `postgres` end to end through the binary against a real PostgreSQL:
 //! application tables archived by id and by timestamp, views, the types users have,
-//! NULLs, reruns and late rows (`archive`), `check`/`status`/`backfill` (`ops`), and an
+//! NULLs, reruns and late rows (`archive`), `check`/`status`/`backfill` (`ops`), no
+//! transaction held while the lake publishes (`publish`), and an
 //! audit table feeding `auth_events` and `sessions`, one test per session rule
 //! (`sessions`).
 
 mod archive;
 mod ops;
+mod publish;
 mod sessions;
 
 use std::path::{Path, PathBuf};

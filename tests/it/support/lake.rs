@@ -115,3 +115,12 @@ pub fn total_rows(dir: &Path) -> i64 {
         })
         .sum()
 }
+
+/// The values of a text column, NULL as None.
+pub fn texts(batch: &RecordBatch, column: &str) -> Vec<Option<String>> {
+    let array = batch
+        .column_by_name(column)
+        .unwrap_or_else(|| panic!("no column {column}"))
+        .as_string::<i32>();
+    array.iter().map(|v| v.map(str::to_string)).collect()
+}
