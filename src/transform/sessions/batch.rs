@@ -193,6 +193,45 @@ impl SessionColumns {
     }
 }
 
+/// One day's sessions, built in parts by the threads of a derivation (one file, several
+/// batches). Its content hash is the sum over the parts: the same as one builder's.
+#[derive(Default)]
+pub struct DaySessions {
+    parts: Vec<SessionColumns>,
+}
+
+impl DaySessions {
+    pub fn add(&mut self, part: SessionColumns) {
+        self.parts.push(part);
+    }
+
+    pub fn content_hash(&self) -> u64 {
+        self.parts
+            .iter()
+            .fold(0u64, |sum, p| sum.wrapping_add(p.content_hash))
+    }
+
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(|p| p.rows).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn open_count(&self) -> u64 {
+        self.parts.iter().map(|p| p.open).sum()
+    }
+
+    pub fn orphan_count(&self) -> u64 {
+        self.parts.iter().map(|p| p.orphans).sum()
+    }
+
+    pub fn finish(self) -> Vec<RecordBatch> {
+        self.parts.into_iter().map(SessionColumns::finish).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
