@@ -211,3 +211,54 @@ pub fn derived_publisher<'a>(
         plain_columns: &[],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::cast::AsArray;
+    use arrow_array::{ArrayRef, StringArray};
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
+    use parquet::schema::types::ColumnPath;
+
+    use super::*;
+
+    #[test]
+    fn dictionary_encoded_text_is_read_as_a_dictionary_and_plain_text_as_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("part-0.parquet");
+        let column = |v: &[&str]| Arc::new(StringArray::from(v.to_vec())) as ArrayRef;
+        let batch = RecordBatch::try_from_iter([
+            ("machine", column(&["ws1", "ws2", "ws1"])),
+            ("user", column(&["ann", "bob", "ann"])),
+            ("note", column(&["a", "b", "c"])),
+        ])
+        .unwrap();
+        let props = WriterProperties::builder()
+            .set_column_dictionary_enabled(ColumnPath::from("user"), false)
+            .build();
+        let mut writer =
+            ArrowWriter::try_new(File::create(&path).unwrap(), batch.schema(), Some(props))
+                .unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+
+        let read = read_files_columns_as_dictionaries(
+            std::slice::from_ref(&path),
+            &["user", "machine"],
+            &["machine", "user"],
+        )
+        .unwrap();
+        let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        assert_eq!(read[0].column(1).data_type(), &dictionary, "machine");
+        assert_eq!(
+            read[0].column(0).data_type(),
+            &DataType::Utf8,
+            "user was stored plain"
+        );
+        let machines = read[0].column(1).as_any_dictionary();
+        assert_eq!(machines.values().len(), 2, "one value per distinct machine");
+        // Without the wish list, text stays text.
+        let plain = read_files_columns(&[path], &["machine"]).unwrap();
+        assert_eq!(plain[0].column(0).as_string::<i32>().value(2), "ws1");
+    }
+}

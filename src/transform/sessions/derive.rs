@@ -287,4 +287,56 @@ mod tests {
         let reason = first.column_by_name("end_reason").unwrap();
         assert_eq!(reason.as_string::<i32>().value(0), "logout");
     }
+
+    fn day_hashes(days: &BTreeMap<NaiveDate, DaySessions>) -> Vec<(String, usize, u64)> {
+        days.iter()
+            .map(|(date, day)| (date.to_string(), day.len(), day.content_hash()))
+            .collect()
+    }
+
+    #[test]
+    fn derivers_of_different_partitions_merge_into_what_one_reader_derives() {
+        let rows = [
+            ("ws1", "ann", DAY + 9 * HOUR, "login"),
+            ("ws2", "bob", DAY + 9 * HOUR, "login"),
+            ("ws1", "ann", DAY + 10 * HOUR, "logout"),
+            ("ws2", "bob", DAY + 30 * HOUR, "logout"),
+            ("ws3", "cy", DAY + 31 * HOUR, "failed_login"),
+        ];
+        let rules = SessionRules {
+            policy: LoginPolicy::Parallel,
+            max_session_micros: Some(24 * HOUR),
+        };
+        let tz: Tz = "UTC".parse().unwrap();
+        let mut one = SessionDeriver::default();
+        one.add_batch(&batch(&rows)).unwrap();
+        // The other reader sees the names in another order, so its ids differ.
+        let (mut a, mut b) = (SessionDeriver::default(), SessionDeriver::default());
+        a.add_batch(&batch(&[rows[3], rows[4], rows[0]])).unwrap();
+        b.add_batch(&batch(&[rows[1], rows[2]])).unwrap();
+        let merged = a.merge(b);
+        assert_eq!(merged.rows(), 5);
+        let expected = day_hashes(&one.derive("src", rules, tz));
+        assert_eq!(day_hashes(&merged.derive("src", rules, tz)), expected);
+        // bob's session ends on the 11th (timeout is not due: 30h - 9h < 24h).
+        assert_eq!(expected.len(), 1);
+        assert_eq!(expected[0].1, 2);
+    }
+
+    #[test]
+    fn slices_are_cut_between_groups_only() {
+        let events: Vec<(u64, i64)> = [1, 1, 1, 2, 3, 3, 3, 3, 4]
+            .iter()
+            .enumerate()
+            .map(|(i, &g)| (g, i as i64))
+            .collect();
+        for parts in 1..=5 {
+            let slices = group_aligned_slices(&events, parts);
+            assert_eq!(slices.iter().map(|s| s.len()).sum::<usize>(), events.len());
+            for pair in slices.windows(2) {
+                assert_ne!(pair[0].last().unwrap().0, pair[1][0].0, "{parts} parts");
+            }
+        }
+        assert!(group_aligned_slices(&[], 2).is_empty());
+    }
 }
