@@ -21,7 +21,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use rayon::prelude::*;
 
-use super::batch::{DaySessions, SessionColumns, SessionOwner};
+use super::batch::{DaySessions, Names, Row};
 use super::intern::{per_row, Interner};
 use super::rules::{EventKind, Session, SessionBuilder, SessionRules};
 use crate::transform::TransformError;
@@ -144,65 +144,63 @@ impl SessionDeriver {
 
     /// Every session of the source, split by the local date of its login (an orphan's by
     /// its logout) in `tz`.
-    pub fn derive(
-        mut self,
-        source: &str,
-        rules: SessionRules,
-        tz: Tz,
-    ) -> BTreeMap<NaiveDate, DaySessions> {
+    pub fn derive(mut self, source: &str, rules: SessionRules, tz: Tz) -> DerivedSessions {
         self.events.par_sort_unstable();
         let latest = self.latest_event_at.unwrap_or(i64::MIN);
         let slices = group_aligned_slices(&self.events, rayon::current_num_threads());
-        let parts: Vec<BTreeMap<NaiveDate, SessionColumns>> = slices
+        let parts: Vec<BTreeMap<NaiveDate, DaySessions>> = slices
             .into_par_iter()
-            .map(|events| self.derive_slice(events, source, rules, tz, latest))
+            .map(|events| derive_slice(events, rules, tz, latest))
             .collect();
+        drop(self.events);
         let mut days: BTreeMap<NaiveDate, DaySessions> = BTreeMap::new();
         for part in parts {
-            for (date, columns) in part {
-                days.entry(date).or_default().add(columns);
+            for (date, sessions) in part {
+                days.entry(date).or_default().append(sessions);
             }
         }
-        days
+        DerivedSessions {
+            names: Names::new(self.machines, self.users, source),
+            days,
+        }
     }
+}
 
-    fn derive_slice(
-        &self,
-        events: &[(u64, i64)],
-        source: &str,
-        rules: SessionRules,
-        tz: Tz,
-        latest: i64,
-    ) -> BTreeMap<NaiveDate, SessionColumns> {
-        let mut days: BTreeMap<NaiveDate, SessionColumns> = BTreeMap::new();
-        let mut builder = SessionBuilder::new(rules);
-        let mut out: Vec<Session> = Vec::new();
-        for group in events.chunk_by(|a, b| a.0 == b.0) {
-            for &(_, packed) in group {
-                let kind = if packed & 1 == 1 {
-                    EventKind::Logout
-                } else {
-                    EventKind::Login
-                };
-                builder.push(packed >> 1, kind, &mut out);
-            }
-            builder.finish(latest, &mut out);
-            let key = group[0].0;
-            let owner = SessionOwner::new(
-                self.machines.name((key >> 32) as u32),
-                self.users.name((key & u64::from(u32::MAX)) as u32),
-                source,
-            );
-            for session in out.drain(..) {
-                let anchor = session.login_at.or(session.logout_at).expect("either end");
-                let date = crate::days::local_date(anchor, tz);
-                days.entry(date)
-                    .or_insert_with(|| SessionColumns::new(date))
-                    .push(&owner, &session);
-            }
+/// A source's sessions by day, and the names their rows refer to.
+pub struct DerivedSessions {
+    pub names: Names,
+    pub days: BTreeMap<NaiveDate, DaySessions>,
+}
+
+fn derive_slice(
+    events: &[(u64, i64)],
+    rules: SessionRules,
+    tz: Tz,
+    latest: i64,
+) -> BTreeMap<NaiveDate, DaySessions> {
+    let mut days: BTreeMap<NaiveDate, DaySessions> = BTreeMap::new();
+    let mut builder = SessionBuilder::new(rules);
+    let mut out: Vec<Session> = Vec::new();
+    for group in events.chunk_by(|a, b| a.0 == b.0) {
+        for &(_, packed) in group {
+            let kind = if packed & 1 == 1 {
+                EventKind::Logout
+            } else {
+                EventKind::Login
+            };
+            builder.push(packed >> 1, kind, &mut out);
         }
-        days
+        builder.finish(latest, &mut out);
+        let owner = group[0].0;
+        for session in out.drain(..) {
+            let anchor = session.login_at.or(session.logout_at).expect("either end");
+            let date = crate::days::local_date(anchor, tz);
+            days.entry(date)
+                .or_default()
+                .push(Row::new(owner, &session));
+        }
     }
+    days
 }
 
 /// `events` (sorted) cut into up to `parts` slices of about equal length, never between
@@ -274,8 +272,9 @@ mod tests {
             policy: LoginPolicy::Parallel,
             max_session_micros: Some(8 * HOUR),
         };
-        let days = deriver.derive("src", rules, "Europe/Berlin".parse().unwrap());
-        let summary: Vec<(String, usize)> = days
+        let derived = deriver.derive("src", rules, "Europe/Berlin".parse().unwrap());
+        let summary: Vec<(String, usize)> = derived
+            .days
             .iter()
             .map(|(date, columns)| (date.to_string(), columns.len()))
             .collect();
@@ -283,14 +282,23 @@ mod tests {
             summary,
             vec![("2026-01-10".to_string(), 1), ("2026-01-11".to_string(), 1)]
         );
-        let first = days.into_values().next().unwrap().finish().remove(0);
+        let (date, day) = derived.days.iter().next().unwrap();
+        let first = day.to_batch(*date, &derived.names);
         let reason = first.column_by_name("end_reason").unwrap();
         assert_eq!(reason.as_string::<i32>().value(0), "logout");
     }
 
-    fn day_hashes(days: &BTreeMap<NaiveDate, DaySessions>) -> Vec<(String, usize, u64)> {
-        days.iter()
-            .map(|(date, day)| (date.to_string(), day.len(), day.content_hash()))
+    fn day_hashes(derived: &DerivedSessions) -> Vec<(String, usize, u64)> {
+        derived
+            .days
+            .iter()
+            .map(|(date, day)| {
+                (
+                    date.to_string(),
+                    day.len(),
+                    day.content_hash(&derived.names),
+                )
+            })
             .collect()
     }
 

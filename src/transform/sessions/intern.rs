@@ -29,6 +29,11 @@ impl Interner {
         &self.names[id as usize]
     }
 
+    /// Every name, in id order.
+    pub(super) fn names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(|n| &**n)
+    }
+
     /// Interns every name of `other`; element `i` of the result is the id here of
     /// `other`'s id `i` (merging the interners of two readers).
     pub(super) fn absorb(&mut self, other: &Interner) -> Vec<u32> {

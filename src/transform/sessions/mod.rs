@@ -12,7 +12,7 @@ mod intern;
 mod publish;
 mod rules;
 
-pub use batch::{DaySessions, SessionColumns, SESSIONS_SCHEMA};
-pub use derive::{SessionDeriver, EVENT_AT, EVENT_TYPE, MACHINE, USER};
+pub use batch::{DaySessions, SESSIONS_SCHEMA};
+pub use derive::{DerivedSessions, SessionDeriver, EVENT_AT, EVENT_TYPE, MACHINE, USER};
 pub use publish::{rebuild_sessions, SessionsRequest, SessionsSummary, SESSIONS};
 pub use rules::{EndReason, EventKind, LoginPolicy, Session, SessionBuilder, SessionRules};

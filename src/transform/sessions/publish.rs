@@ -124,8 +124,11 @@ pub fn rebuild_sessions(request: &SessionsRequest<'_>) -> Result<SessionsSummary
         })
         .try_reduce(SessionDeriver::default, |a, b| Ok(a.merge(b)))?;
     let events = deriver.rows();
-    let days = deriver.derive(request.source, request.rules, request.tz);
+    let read_seconds = started.elapsed().as_secs_f64();
+    let derived = deriver.derive(request.source, request.rules, request.tz);
+    let names = &derived.names;
     let derive_seconds = started.elapsed().as_secs_f64();
+    tracing::debug!(source = %label, events, read_seconds, derive_seconds, "sessions derived");
 
     let state_path = request
         .layout
@@ -166,9 +169,11 @@ pub fn rebuild_sessions(request: &SessionsRequest<'_>) -> Result<SessionsSummary
             source: std::io::Error::other(e),
         })?;
     let written: Vec<DayWritten> = pool.install(|| {
-        days.into_par_iter()
-            .map(|(date, sessions)| {
-                let hash = sessions.content_hash();
+        derived
+            .days
+            .par_iter()
+            .map(|(&date, sessions)| {
+                let hash = sessions.content_hash(names);
                 let day = DayWritten {
                     date,
                     hash,
@@ -180,7 +185,11 @@ pub fn rebuild_sessions(request: &SessionsRequest<'_>) -> Result<SessionsSummary
                 };
                 if day.rewritten {
                     let name = event_partition_name(date);
-                    publisher.replace(&name, &SESSIONS_SCHEMA, &sessions.finish())?;
+                    publisher.replace(
+                        &name,
+                        &SESSIONS_SCHEMA,
+                        &[sessions.to_batch(date, names)],
+                    )?;
                 }
                 Ok::<_, TransformError>(day)
             })
