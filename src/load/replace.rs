@@ -47,6 +47,12 @@ impl PartitionPublisher<'_> {
         staged.commit()
     }
 
+    /// Creates the run's staging directory: call it once before replacing partitions from
+    /// several threads (each `begin` would otherwise race to create it).
+    pub fn prepare(&self) -> Result<(), LoadError> {
+        ensure_staging_dir(self.layout, self.run_id).map(|_| ())
+    }
+
     /// Removes the partition's files (its source partition has no rows).
     pub fn clear(&self, partition: &str) -> Result<(), LoadError> {
         let dir = self

@@ -4,9 +4,13 @@
 use std::collections::HashSet;
 use std::fs::File;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 
 use super::TransformError;
 use crate::config::Output;
@@ -41,6 +45,19 @@ pub fn read_files_columns(
     files: &[PathBuf],
     names: &[&str],
 ) -> Result<Vec<RecordBatch>, TransformError> {
+    read_files_columns_as_dictionaries(files, names, &[])
+}
+
+/// As [`read_files_columns`], with the text columns named in `dictionaries` read as Arrow
+/// dictionaries (`Dictionary(Int32, Utf8)`) from the files that store them
+/// dictionary-encoded: the reader then hands over each distinct value once and integer
+/// keys per row, instead of copying every row's string. Files that stored a column plain
+/// (or another type) give it as stored; callers accept both.
+pub fn read_files_columns_as_dictionaries(
+    files: &[PathBuf],
+    names: &[&str],
+    dictionaries: &[&str],
+) -> Result<Vec<RecordBatch>, TransformError> {
     let mut batches = Vec::new();
     for path in files {
         let read_err = |e: &dyn std::fmt::Display| TransformError::Read {
@@ -48,13 +65,23 @@ pub fn read_files_columns(
             message: e.to_string(),
         };
         let file = File::open(path).map_err(|e| read_err(&e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| read_err(&e))?;
+        let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+            .map_err(|e| read_err(&e))?;
+        let metadata = match dictionary_schema(&metadata, dictionaries) {
+            Some(schema) => ArrowReaderMetadata::try_new(
+                metadata.metadata().clone(),
+                ArrowReaderOptions::new().with_schema(schema),
+            )
+            .map_err(|e| read_err(&e))?,
+            None => metadata,
+        };
+        let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
         let schema = builder.schema().clone();
         let indices = names
             .iter()
             .map(|n| schema.index_of(n).map_err(|e| read_err(&e)))
             .collect::<Result<Vec<_>, _>>()?;
-        let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), indices.clone());
+        let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), indices);
         let reader = builder
             .with_projection(mask)
             .with_batch_size(READ_BATCH_ROWS)
@@ -71,6 +98,45 @@ pub fn read_files_columns(
         }
     }
     Ok(batches)
+}
+
+/// The file's Arrow schema with the `wanted` Utf8 columns turned into dictionaries where
+/// every row group stores them with a dictionary page (`None`: nothing to change).
+fn dictionary_schema(metadata: &ArrowReaderMetadata, wanted: &[&str]) -> Option<SchemaRef> {
+    let parquet = metadata.metadata();
+    let leaves = parquet.file_metadata().schema_descr();
+    let encoded = |name: &str| {
+        let Some(leaf) =
+            (0..leaves.num_columns()).find(|&i| leaves.column(i).path().string() == name)
+        else {
+            return false;
+        };
+        parquet
+            .row_groups()
+            .iter()
+            .all(|rg| rg.column(leaf).dictionary_page_offset().is_some())
+    };
+    let schema = metadata.schema();
+    let mut changed = false;
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|field| {
+            let field = field.as_ref().clone();
+            if wanted.contains(&field.name().as_str())
+                && field.data_type() == &DataType::Utf8
+                && encoded(field.name())
+            {
+                changed = true;
+                let dictionary =
+                    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+                field.with_data_type(dictionary)
+            } else {
+                field
+            }
+        })
+        .collect();
+    changed.then(|| Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())))
 }
 
 /// All rows of `files` as one batch (`None` when there are no files).
@@ -143,5 +209,56 @@ pub fn derived_publisher<'a>(
         row_group_rows: output.row_group_rows,
         sort: None,
         plain_columns: &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::cast::AsArray;
+    use arrow_array::{ArrayRef, StringArray};
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
+    use parquet::schema::types::ColumnPath;
+
+    use super::*;
+
+    #[test]
+    fn dictionary_encoded_text_is_read_as_a_dictionary_and_plain_text_as_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("part-0.parquet");
+        let column = |v: &[&str]| Arc::new(StringArray::from(v.to_vec())) as ArrayRef;
+        let batch = RecordBatch::try_from_iter([
+            ("machine", column(&["ws1", "ws2", "ws1"])),
+            ("user", column(&["ann", "bob", "ann"])),
+            ("note", column(&["a", "b", "c"])),
+        ])
+        .unwrap();
+        let props = WriterProperties::builder()
+            .set_column_dictionary_enabled(ColumnPath::from("user"), false)
+            .build();
+        let mut writer =
+            ArrowWriter::try_new(File::create(&path).unwrap(), batch.schema(), Some(props))
+                .unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+
+        let read = read_files_columns_as_dictionaries(
+            std::slice::from_ref(&path),
+            &["user", "machine"],
+            &["machine", "user"],
+        )
+        .unwrap();
+        let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        assert_eq!(read[0].column(1).data_type(), &dictionary, "machine");
+        assert_eq!(
+            read[0].column(0).data_type(),
+            &DataType::Utf8,
+            "user was stored plain"
+        );
+        let machines = read[0].column(1).as_any_dictionary();
+        assert_eq!(machines.values().len(), 2, "one value per distinct machine");
+        // Without the wish list, text stays text.
+        let plain = read_files_columns(&[path], &["machine"]).unwrap();
+        assert_eq!(plain[0].column(0).as_string::<i32>().value(2), "ws1");
     }
 }

@@ -7,6 +7,7 @@
 
 mod bench;
 mod faults;
+mod page;
 mod readers;
 mod reports;
 

@@ -10,7 +10,7 @@ use crate::support::report_lake::{self, ReportLake};
 const FROM: &str = "2026-10-19";
 const TO: &str = "2026-11-08";
 
-fn chromium() -> Option<&'static str> {
+pub(crate) fn chromium() -> Option<&'static str> {
     let found = ["chromium", "chromium-browser"].into_iter().find(|b| {
         Command::new(b)
             .arg("--version")
@@ -84,7 +84,7 @@ fn unescape(text: &str) -> String {
 }
 
 /// Rows of the page's table for `section` as Chromium serialised it.
-fn page_rows(dom: &str, section: &str) -> Vec<Vec<String>> {
+pub(crate) fn page_rows(dom: &str, section: &str) -> Vec<Vec<String>> {
     let start = dom
         .find(&format!("data-section=\"{section}\""))
         .unwrap_or_else(|| panic!("no table {section}"));
@@ -269,7 +269,7 @@ fn page_renders_in_chromium_with_the_cli_numbers() {
 }
 
 /// The page in headless Chromium: its serialised DOM after the script ran, and the log.
-fn dump_dom(browser: &str, page: &Path) -> (String, String) {
+pub(crate) fn dump_dom(browser: &str, page: &Path) -> (String, String) {
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new(browser)
         .args([
@@ -292,7 +292,7 @@ fn dump_dom(browser: &str, page: &Path) -> (String, String) {
 
 /// The `data-value`s of the marks of series `series` in the chart labelled `label`, by
 /// `data-x`.
-fn chart_values(dom: &str, label: &str, series: &str) -> Vec<(String, String)> {
+pub(crate) fn chart_values(dom: &str, label: &str, series: &str) -> Vec<(String, String)> {
     let start = dom
         .find(&format!("aria-label=\"{label}\""))
         .unwrap_or_else(|| panic!("no chart {label}"));

@@ -14,7 +14,8 @@ use rustc_hash::FxHashMap;
 use super::activity::id_names;
 use super::clock::local_time;
 use super::lake::{
-    self, bool_col, get, i32_col, i64_col, read_columns, str_col, ts_col, Lake, Platform,
+    self, bool_col, dict_col, get, i32_col, i64_col, read_columns, read_columns_with_dictionaries,
+    str_col, ts_col, Lake, Platform, StrDict,
 };
 use super::table::{Cell, Report, Section};
 use super::user_set::{DenseUsers, UserSet};
@@ -36,9 +37,40 @@ enum ContentKey {
     Name(i32, String, String),
 }
 
+impl ContentKey {
+    fn site(&self) -> i32 {
+        match self {
+            ContentKey::Id(site, _) | ContentKey::Name(site, ..) => *site,
+        }
+    }
+}
+
+/// Dense user ids per site. A Tableau user id is a site membership and every view and
+/// workbook belongs to one site, so a content's set spans only its site's users: on a
+/// server with several sites the bitmaps shrink by their number and more of them stay in
+/// cache (the set inserts are most of `content`'s time).
+#[derive(Default)]
+struct SiteUsers {
+    sites: Vec<(i32, DenseUsers)>,
+}
+
+impl SiteUsers {
+    fn of(&mut self, site: i32) -> &mut DenseUsers {
+        // A handful of sites: a scan beats hashing.
+        let i = match self.sites.iter().position(|(s, _)| *s == site) {
+            Some(i) => i,
+            None => {
+                self.sites.push((site, DenseUsers::default()));
+                self.sites.len() - 1
+            }
+        };
+        &mut self.sites[i].1
+    }
+}
+
 #[derive(Default)]
 struct Usage {
-    /// Dense ids of the thread's `DenseUsers`.
+    /// Dense ids of the thread's `SiteUsers` of the content's site.
     users: UserSet,
     view_loads: i64,
     requests: i64,
@@ -57,11 +89,12 @@ impl Usage {
         // Names of the latest day; copied once per day, not per row.
         if self.latest.is_none_or(|d| d < row.date) {
             self.latest = Some(row.date);
+            let s = row.strings;
             self.names = (
-                row.site_name.to_string(),
-                row.project_name.to_string(),
-                row.workbook_name.to_string(),
-                row.view_name.to_string(),
+                s.site_name.name(row.row).to_string(),
+                s.project_name.name(row.row).to_string(),
+                s.workbook_name.name(row.row).to_string(),
+                s.view_name.name(row.row).to_string(),
             );
         }
     }
@@ -83,7 +116,7 @@ impl Usage {
 /// One thread's aggregates over its partitions, merged afterwards.
 #[derive(Default)]
 struct Partial {
-    users: DenseUsers,
+    users: SiteUsers,
     by_view: FxHashMap<ContentKey, Usage>,
     by_workbook: FxHashMap<ContentKey, Usage>,
     /// Latest day with a view load, over the whole lake up to --to.
@@ -93,8 +126,9 @@ struct Partial {
 
 impl Partial {
     fn add(&mut self, row: &UsageRow<'_>, range: DateRange) {
-        let user = row.user_id.filter(|u| *u != 0).map(|u| self.users.id(u));
-        let universe = self.users.len();
+        let users = self.users.of(row.site_id);
+        let user = row.user_id.filter(|u| *u != 0).map(|u| users.id(u));
+        let universe = users.len();
         if row.view_loads > 0 {
             if let Some(v) = row.view_id {
                 later(&mut self.last_view_load, (row.site_id, v), row.date);
@@ -106,13 +140,13 @@ impl Partial {
         if row.date < range.from {
             return;
         }
-        if row.item_type == Some("View") {
+        if row.item == Item::View {
             let key = match row.view_id {
                 Some(v) => ContentKey::Id(row.site_id, v),
                 None => ContentKey::Name(
                     row.site_id,
-                    row.workbook_name.to_string(),
-                    row.view_name.to_string(),
+                    row.strings.workbook_name.name(row.row).to_string(),
+                    row.strings.view_name.name(row.row).to_string(),
                 ),
             };
             self.by_view
@@ -120,10 +154,14 @@ impl Partial {
                 .or_default()
                 .add(row, user, universe);
         }
-        if matches!(row.item_type, Some("View" | "Workbook")) {
+        if matches!(row.item, Item::View | Item::Workbook) {
             let key = match row.workbook_id {
                 Some(w) => ContentKey::Id(row.site_id, w),
-                None => ContentKey::Name(row.site_id, row.workbook_name.to_string(), String::new()),
+                None => ContentKey::Name(
+                    row.site_id,
+                    row.strings.workbook_name.name(row.row).to_string(),
+                    String::new(),
+                ),
             };
             self.by_workbook
                 .entry(key)
@@ -133,16 +171,27 @@ impl Partial {
     }
 
     fn merge(&mut self, other: Partial) {
-        let translation = self.users.translation(&other.users);
-        let universe = self.users.len();
+        // Per site: other's dense ids → ours, and our universe once they are all added.
+        let translations: FxHashMap<i32, (Vec<u32>, usize)> = other
+            .users
+            .sites
+            .iter()
+            .map(|(site, theirs)| {
+                let mine = self.users.of(*site);
+                let translation = mine.translation(theirs);
+                (*site, (translation, mine.len()))
+            })
+            .collect();
         for (mine, theirs) in [
             (&mut self.by_view, other.by_view),
             (&mut self.by_workbook, other.by_workbook),
         ] {
             for (key, usage) in theirs {
+                // Every row added a site to `users`, so every key's site is there.
+                let (translation, universe) = &translations[&key.site()];
                 mine.entry(key)
                     .or_default()
-                    .merge(usage, &translation, universe);
+                    .merge(usage, translation, *universe);
             }
         }
         for (mine, theirs) in [
@@ -161,19 +210,54 @@ fn later(map: &mut FxHashMap<(i32, i32), NaiveDate>, key: (i32, i32), date: Naiv
     *e = (*e).max(date);
 }
 
+/// `item_type`, resolved once per batch from its dictionary.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Item {
+    View,
+    Workbook,
+    Other,
+}
+
+impl Item {
+    fn of(item_type: Option<&str>) -> Item {
+        match item_type {
+            Some("View") => Item::View,
+            Some("Workbook") => Item::Workbook,
+            _ => Item::Other,
+        }
+    }
+}
+
+/// A name column of a batch: dictionary keys, the strings looked up only when a name is
+/// kept (the latest day of a view, or content without an id).
+struct NameCol(Option<StrDict>);
+
+impl NameCol {
+    fn name(&self, row: usize) -> &str {
+        self.0.as_ref().and_then(|d| d.get(row)).unwrap_or_default()
+    }
+}
+
+/// The name columns of one batch.
+struct BatchNames {
+    site_name: NameCol,
+    project_name: NameCol,
+    workbook_name: NameCol,
+    view_name: NameCol,
+}
+
 struct UsageRow<'a> {
     date: NaiveDate,
     site_id: i32,
-    item_type: Option<&'a str>,
+    item: Item,
     workbook_id: Option<i32>,
     view_id: Option<i32>,
     user_id: Option<i32>,
     view_loads: i64,
     requests: i64,
-    site_name: &'a str,
-    project_name: &'a str,
-    workbook_name: &'a str,
-    view_name: &'a str,
+    /// Where the row's names are: `strings`, row `row`.
+    strings: &'a BatchNames,
+    row: usize,
 }
 
 pub fn content(lake: &Lake, query: &ContentQuery) -> Result<Report, ReportError> {
@@ -364,15 +448,29 @@ fn read_usage(
     } else {
         &["site_id", "workbook_id", "view_id", "view_loads"]
     };
-    for b in read_columns(&p.files, columns)? {
+    let names = [
+        "site_name",
+        "item_type",
+        "project_name",
+        "workbook_name",
+        "view_name",
+    ];
+    for b in read_columns_with_dictionaries(&p.files, columns, &names)? {
         let site_col = i32_col(&b, "site_id");
-        let site_name = str_col(&b, "site_name");
-        let item_type = str_col(&b, "item_type");
-        let project = str_col(&b, "project_name");
+        // Per row only integers: `item_type` is matched once per distinct value.
+        let item_type = dict_col(&b, "item_type");
+        let items: Vec<Item> = item_type
+            .as_ref()
+            .map(|d| d.values().map(Item::of).collect())
+            .unwrap_or_default();
+        let strings = BatchNames {
+            site_name: NameCol(dict_col(&b, "site_name")),
+            project_name: NameCol(dict_col(&b, "project_name")),
+            workbook_name: NameCol(dict_col(&b, "workbook_name")),
+            view_name: NameCol(dict_col(&b, "view_name")),
+        };
         let wb_id = i32_col(&b, "workbook_id");
-        let wb_name = str_col(&b, "workbook_name");
         let view_id = i32_col(&b, "view_id");
-        let view_name = str_col(&b, "view_name");
         let user_id = i32_col(&b, "user_id");
         let requests = i64_col(&b, "requests");
         let loads = i64_col(&b, "view_loads");
@@ -383,19 +481,21 @@ fn read_usage(
             if site_id.is_some_and(|wanted| wanted != site) {
                 continue;
             }
+            let item = item_type
+                .as_ref()
+                .and_then(|d| d.key(row))
+                .map_or(Item::Other, |k| items[k]);
             let usage = UsageRow {
                 date: p.date,
                 site_id: site,
-                item_type: get(item_type, row),
+                item,
                 workbook_id: get(wb_id, row),
                 view_id: get(view_id, row),
                 user_id: get(user_id, row),
                 view_loads: get(loads, row).unwrap_or(0),
                 requests: get(requests, row).unwrap_or(0),
-                site_name: get(site_name, row).unwrap_or_default(),
-                project_name: get(project, row).unwrap_or_default(),
-                workbook_name: get(wb_name, row).unwrap_or_default(),
-                view_name: get(view_name, row).unwrap_or_default(),
+                strings: &strings,
+                row,
             };
             partial.add(&usage, range);
         }

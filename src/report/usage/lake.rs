@@ -10,7 +10,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type, TimestampMicrosecondType};
@@ -18,10 +18,13 @@ use arrow_array::{
     Array, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray,
     TimestampMicrosecondArray,
 };
-use arrow_schema::DataType;
+use arrow_schema::{DataType, FieldRef, Schema};
 use chrono::NaiveDate;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::ProjectionMask;
+use rustc_hash::FxHashMap;
 
 use super::ReportError;
 use crate::pipeline::Pipeline;
@@ -238,12 +241,28 @@ fn data_files(dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
 /// column an older server did not have) are simply absent from its batches: the
 /// accessors below return `None` for them and callers treat that as NULL.
 pub fn read_columns(files: &[PathBuf], columns: &[&str]) -> Result<Vec<RecordBatch>, ReportError> {
+    read_columns_with_dictionaries(files, columns, &[])
+}
+
+/// [`read_columns`], with the string columns named in `dictionaries` read as
+/// `Dictionary(Int32, Utf8)`: the lake's writers dictionary-encode strings, so the Parquet
+/// reader hands over each page's dictionary once and a key per row instead of copying the
+/// string of every row (pages that fell back to plain encoding are interned by the
+/// reader). Read them with [`dict_col`], which also accepts a plain string column (a file
+/// the hint does not fit is read as it is).
+pub fn read_columns_with_dictionaries(
+    files: &[PathBuf],
+    columns: &[&str],
+    dictionaries: &[&str],
+) -> Result<Vec<RecordBatch>, ReportError> {
     let mut batches = Vec::new();
     for path in files {
         let err = ReportError::read(path);
         let file = File::open(path).map_err(|e| err(e.to_string()))?;
-        let builder =
-            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(e.to_string()))?;
+        let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+            .map_err(|e| err(e.to_string()))?;
+        let metadata = dictionary_hint(metadata, dictionaries);
+        let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
         let roots: Vec<usize> = builder
             .schema()
             .fields()
@@ -263,6 +282,97 @@ pub fn read_columns(files: &[PathBuf], columns: &[&str]) -> Result<Vec<RecordBat
         }
     }
     Ok(batches)
+}
+
+/// The file's schema with the `Utf8` columns named in `dictionaries` as dictionaries; the
+/// file's own when none is there or the reader does not accept the hint.
+fn dictionary_hint(metadata: ArrowReaderMetadata, dictionaries: &[&str]) -> ArrowReaderMetadata {
+    let schema = metadata.schema();
+    let hinted = |f: &FieldRef| {
+        dictionaries.contains(&f.name().as_str()) && f.data_type() == &DataType::Utf8
+    };
+    if !schema.fields().iter().any(hinted) {
+        return metadata;
+    }
+    let fields: Vec<FieldRef> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            if hinted(f) {
+                let dictionary =
+                    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+                Arc::new(f.as_ref().clone().with_data_type(dictionary))
+            } else {
+                f.clone()
+            }
+        })
+        .collect();
+    let schema = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    let options = ArrowReaderOptions::new().with_schema(schema);
+    ArrowReaderMetadata::try_new(metadata.metadata().clone(), options).unwrap_or(metadata)
+}
+
+/// A string column as dictionary keys: per row an index into the column's distinct
+/// values, so a caller resolves each value once per batch and then works on integers.
+pub struct StrDict {
+    keys: Int32Array,
+    values: StringArray,
+}
+
+impl StrDict {
+    /// The row's index into [`StrDict::values`]; `None` for NULL.
+    pub fn key(&self, row: usize) -> Option<usize> {
+        self.keys
+            .is_valid(row)
+            .then(|| self.keys.value(row) as usize)
+    }
+
+    /// The value of `key` (a dictionary may hold a NULL value: `None`).
+    pub fn value(&self, key: usize) -> Option<&str> {
+        self.values.is_valid(key).then(|| self.values.value(key))
+    }
+
+    /// The row's value; `None` for NULL.
+    pub fn get(&self, row: usize) -> Option<&str> {
+        self.key(row).and_then(|k| self.value(k))
+    }
+
+    /// Every value by key (some may be unused by the batch's rows).
+    pub fn values(&self) -> impl Iterator<Item = Option<&str>> {
+        self.values.iter()
+    }
+}
+
+/// A string column of a batch read by [`read_columns_with_dictionaries`] as a [`StrDict`]:
+/// its dictionary as is, or, when the file's column was read as plain strings, the
+/// distinct values interned here. `None` when the column is absent or not a string.
+pub fn dict_col(batch: &RecordBatch, name: &str) -> Option<StrDict> {
+    let column = batch.column_by_name(name)?;
+    if let Some(dict) = column.as_dictionary_opt::<Int32Type>() {
+        let values = dict.values().as_string_opt::<i32>()?.clone();
+        return Some(StrDict {
+            keys: dict.keys().clone(),
+            values,
+        });
+    }
+    let strings = column.as_string_opt::<i32>()?;
+    let mut index: FxHashMap<&str, i32> = FxHashMap::default();
+    let mut distinct: Vec<&str> = Vec::new();
+    let keys: Int32Array = strings
+        .iter()
+        .map(|value| {
+            value.map(|v| {
+                *index.entry(v).or_insert_with(|| {
+                    distinct.push(v);
+                    distinct.len() as i32 - 1
+                })
+            })
+        })
+        .collect();
+    Some(StrDict {
+        keys,
+        values: StringArray::from(distinct),
+    })
 }
 
 /// `f` over every item on up to `available_parallelism` threads; results in item order.

@@ -36,7 +36,7 @@ pub use content::{content, ContentQuery};
 pub use error::ReportError;
 pub use inactive::{inactive_users, InactiveQuery};
 pub use indico::{indico_changelog, indico_snapshot, indico_summary, ChangelogQuery, UserFilter};
-pub use lake::Lake;
+pub use lake::{Lake, Platform};
 pub use logins::logins;
 pub use maintenance::{maintenance_window, WindowQuery};
 pub use table::{Cell, Report, Section};

@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::derive::{SessionDeriver, EVENT_AT, EVENT_TYPE, MACHINE, USER};
@@ -23,7 +24,7 @@ use crate::config::Output;
 use crate::load::partition_date;
 use crate::load::PartitionPublisher;
 use crate::load::{event_partition_name, fsutil, list_partitions, Compression, LakeLayout};
-use crate::transform::lake::read_files_columns;
+use crate::transform::lake::read_files_columns_as_dictionaries;
 use crate::transform::TransformError;
 
 pub const SESSIONS: &str = "sessions";
@@ -77,6 +78,19 @@ pub struct SessionsSummary {
     pub seconds: f64,
 }
 
+/// Days published at once: more than the cores, so one day's fsync does not idle a core.
+const PUBLISH_THREADS: usize = 8;
+
+/// What publishing one day did.
+struct DayWritten {
+    date: NaiveDate,
+    hash: u64,
+    sessions: u64,
+    open: u64,
+    orphans: u64,
+    rewritten: bool,
+}
+
 /// `<root>/_usagelake/state/<source>.sessions.json`: the content hash of each day written.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct SessionsState {
@@ -95,16 +109,26 @@ pub fn rebuild_sessions(request: &SessionsRequest<'_>) -> Result<SessionsSummary
             }
         })
     };
-    let mut deriver = SessionDeriver::default();
-    let mut events = 0u64;
-    for partition in list(request.events_dataset)? {
-        for batch in read_files_columns(&partition.files, &[MACHINE, USER, EVENT_AT, EVENT_TYPE])? {
-            events += batch.num_rows() as u64;
-            deriver.add_batch(&batch)?;
-        }
-    }
-    let days = deriver.derive(request.source, request.rules, request.tz);
+    // Each thread reads whole partitions into a deriver of its own; they are merged.
+    let deriver = list(request.events_dataset)?
+        .par_iter()
+        .try_fold(SessionDeriver::default, |mut deriver, partition| {
+            let columns = [MACHINE, USER, EVENT_AT, EVENT_TYPE];
+            let dictionaries = [MACHINE, USER, EVENT_TYPE];
+            for batch in
+                read_files_columns_as_dictionaries(&partition.files, &columns, &dictionaries)?
+            {
+                deriver.add_batch(&batch)?;
+            }
+            Ok::<_, TransformError>(deriver)
+        })
+        .try_reduce(SessionDeriver::default, |a, b| Ok(a.merge(b)))?;
+    let events = deriver.rows();
+    let read_seconds = started.elapsed().as_secs_f64();
+    let derived = deriver.derive(request.source, request.rules, request.tz);
+    let names = &derived.names;
     let derive_seconds = started.elapsed().as_secs_f64();
+    tracing::debug!(source = %label, events, read_seconds, derive_seconds, "sessions derived");
 
     let state_path = request
         .layout
@@ -135,19 +159,51 @@ pub fn rebuild_sessions(request: &SessionsRequest<'_>) -> Result<SessionsSummary
         derive_seconds,
         ..SessionsSummary::default()
     };
+    // Days are encoded and published side by side: the CPU work spreads over the cores
+    // and the fsyncs of different days overlap.
+    publisher.prepare()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(PUBLISH_THREADS)
+        .build()
+        .map_err(|e| TransformError::Thread {
+            source: std::io::Error::other(e),
+        })?;
+    let written: Vec<DayWritten> = pool.install(|| {
+        derived
+            .days
+            .par_iter()
+            .map(|(&date, sessions)| {
+                let hash = sessions.content_hash(names);
+                let day = DayWritten {
+                    date,
+                    hash,
+                    sessions: sessions.len() as u64,
+                    open: sessions.open_count(),
+                    orphans: sessions.orphan_count(),
+                    rewritten: !(previous.days.get(&date) == Some(&hash)
+                        && on_disk.contains(&date)),
+                };
+                if day.rewritten {
+                    let name = event_partition_name(date);
+                    publisher.replace(
+                        &name,
+                        &SESSIONS_SCHEMA,
+                        &[sessions.to_batch(date, names)],
+                    )?;
+                }
+                Ok::<_, TransformError>(day)
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })?;
     let mut state = SessionsState::default();
-    for (date, columns) in days {
-        let hash = columns.content_hash();
-        summary.sessions += columns.len() as u64;
-        summary.open += columns.open_count();
-        summary.orphans += columns.orphan_count();
-        state.days.insert(date, hash);
-        if previous.days.get(&date) == Some(&hash) && on_disk.contains(&date) {
-            continue;
+    for day in &written {
+        summary.sessions += day.sessions;
+        summary.open += day.open;
+        summary.orphans += day.orphans;
+        state.days.insert(day.date, day.hash);
+        if day.rewritten {
+            summary.days_rewritten.push(day.date.to_string());
         }
-        let batch = columns.finish();
-        publisher.replace(&event_partition_name(date), &SESSIONS_SCHEMA, &[batch])?;
-        summary.days_rewritten.push(date.to_string());
     }
     for date in on_disk
         .iter()

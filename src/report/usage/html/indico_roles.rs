@@ -1,21 +1,34 @@
 //! "Indico roles over time": users per app role per Indico day, a line per role, drawn
 //! from `indico-summary --from … --to …` so the page and the CLI agree. Shown only when
-//! the pipeline has an Indico source whose summary covers some day of the range.
+//! the pipeline has an Indico source whose summary covers some day of the range, or, with
+//! `required` (a lake of Indico alone, where it is the page's chart), with the reason.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
-use super::page::{int_at, table, text_at};
+use super::page::{int_at, missing, table, text_at};
 use super::svg;
 use crate::report::usage::{indico_summary, Cell, DateRange, Lake, ReportError};
 
-pub fn section(out: &mut String, lake: &Lake, range: DateRange) -> Result<(), ReportError> {
+pub fn section(
+    out: &mut String,
+    lake: &Lake,
+    range: DateRange,
+    required: bool,
+) -> Result<(), ReportError> {
     let report = match indico_summary(lake, range, None) {
         Ok(report) => report,
-        // No Indico source, or no archived day in the range: no section.
-        Err(e) if e.is_usage_error() => return Ok(()),
+        // No Indico source, or no archived day in the range: no section, or its reason.
+        Err(e) if e.is_usage_error() => {
+            if required {
+                out.push_str(r#"<section id="indico-roles"><h2>Indico roles over time</h2>"#);
+                missing(out, &e.to_string());
+                out.push_str("</section>");
+            }
+            return Ok(());
+        }
         Err(e) => return Err(e),
     };
     let users = report.section("users").expect("summary has users");

@@ -1,6 +1,8 @@
 //! The page: sections in a fixed order, each a chart and the report table it is drawn
 //! from. A section whose data the lake lacks (no ArcGIS source, enrichment off) shows why
-//! instead of failing the page; a read error fails it.
+//! instead of failing the page; a read error fails it. On a lake without Tableau or ArcGIS
+//! (Indico alone) the activity sections (adoption, content, logins, hour of the week) are
+//! left out and the page shows the inactive accounts and the Indico roles.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,7 +14,7 @@ use crate::pipeline::Pipeline;
 use crate::report::usage::clock::Period;
 use crate::report::usage::{
     adoption, content, inactive_users, logins, maintenance_window, Cell, ContentQuery, DateRange,
-    InactiveQuery, Lake, Report, ReportError, Section, WindowQuery,
+    InactiveQuery, Lake, Platform, Report, ReportError, Section, WindowQuery,
 };
 
 pub struct PageQuery<'a> {
@@ -83,25 +85,42 @@ document.body.dataset.ready = 'yes';
 
 pub fn render_page(lake: &Lake, query: &PageQuery) -> Result<String, ReportError> {
     let range = query.range;
+    // Adoption, content, logins and the heatmap count Tableau and ArcGIS activity; a lake of
+    // Indico alone has none, so those sections are left out rather than failing the page.
+    let activity = lake
+        .sources
+        .iter()
+        .any(|s| matches!(s.platform, Platform::Tableau | Platform::Arcgis));
     // The five reports read different datasets and each spends part of its time on one
     // thread (merging, ordering, formatting), so they run side by side: the page costs
     // about its slowest report rather than their sum (README "Report performance").
     let (adoption_report, content_report, inactive_report, logins_report, window_report) =
         std::thread::scope(|scope| {
-            let content_report =
-                scope.spawn(|| optional(content(lake, &ContentQuery { range, site: None })));
-            let window_report = scope.spawn(|| {
-                optional(maintenance_window(
-                    lake,
-                    &WindowQuery {
-                        range,
-                        hours: query.window_hours,
-                        windows: 3,
-                        at: None,
-                    },
-                ))
+            let content_report = scope.spawn(|| {
+                activity
+                    .then(|| optional(content(lake, &ContentQuery { range, site: None })))
+                    .transpose()
             });
-            let logins_report = scope.spawn(|| optional(logins(lake, range, None)));
+            let window_report = scope.spawn(|| {
+                activity
+                    .then(|| {
+                        optional(maintenance_window(
+                            lake,
+                            &WindowQuery {
+                                range,
+                                hours: query.window_hours,
+                                windows: 3,
+                                at: None,
+                            },
+                        ))
+                    })
+                    .transpose()
+            });
+            let logins_report = scope.spawn(|| {
+                activity
+                    .then(|| optional(logins(lake, range, None)))
+                    .transpose()
+            });
             let inactive_report = scope.spawn(|| {
                 optional(inactive_users(
                     lake,
@@ -112,10 +131,9 @@ pub fn render_page(lake: &Lake, query: &PageQuery) -> Result<String, ReportError
                     },
                 ))
             });
-            let adoption_report = adoption(lake, range, Period::Day);
-            let join = |handle: std::thread::ScopedJoinHandle<'_, _>| {
-                handle.join().expect("a report thread does not panic")
-            };
+            let adoption_report = activity
+                .then(|| adoption(lake, range, Period::Day))
+                .transpose();
             (
                 adoption_report,
                 join(content_report),
@@ -124,7 +142,7 @@ pub fn render_page(lake: &Lake, query: &PageQuery) -> Result<String, ReportError
                 join(window_report),
             )
         });
-    // Without any activity in the range the page would be empty: say so instead.
+    // A lake with activity but none in the range would give an empty page: say so instead.
     let adoption_report = adoption_report?;
     let (content_report, inactive_report, logins_report, window_report) = (
         content_report?,
@@ -152,23 +170,36 @@ pub fn render_page(lake: &Lake, query: &PageQuery) -> Result<String, ReportError
     );
     cards(
         &mut body,
-        &adoption_report,
-        &content_report,
+        adoption_report.as_ref(),
+        content_report.as_ref(),
         &inactive_report,
-        &logins_report,
+        logins_report.as_ref(),
     );
-    adoption_section(&mut body, &adoption_report, range);
-    content_section(&mut body, &content_report);
+    if let Some(report) = &adoption_report {
+        adoption_section(&mut body, report, range);
+    }
+    if let Some(report) = &content_report {
+        content_section(&mut body, report);
+    }
     inactive_section(&mut body, &inactive_report, query);
-    logins_section(&mut body, &logins_report, range);
-    window_section(&mut body, &window_report, query.window_hours);
-    // Sections shown only when the lake has their data.
-    super::indico_roles::section(&mut body, lake, range)?;
+    if let Some(report) = &logins_report {
+        logins_section(&mut body, report, range);
+    }
+    if let Some(report) = &window_report {
+        window_section(&mut body, report, query.window_hours);
+    }
+    // Sections shown only when the lake has their data; on a lake of Indico alone its
+    // roles are the page's chart, so a range without Indico days says so.
+    super::indico_roles::section(&mut body, lake, range, !activity)?;
     super::current_users::section(&mut body, query)?;
     Ok(format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Usage report {} to {}</title><style>{STYLE}</style></head><body><main>{body}</main><script>{SCRIPT}</script></body></html>\n",
         range.from, range.to
     ))
+}
+
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle.join().expect("a report thread does not panic")
 }
 
 /// A report whose data the lake lacks becomes the reason, shown in its section.
@@ -248,20 +279,23 @@ pub(super) fn missing(out: &mut String, why: &str) {
 
 fn cards(
     out: &mut String,
-    adoption: &Report,
-    content: &Result<Report, String>,
+    adoption: Option<&Report>,
+    content: Option<&Result<Report, String>>,
     inactive: &Result<Report, String>,
-    logins: &Result<Report, String>,
+    logins: Option<&Result<Report, String>>,
 ) {
     out.push_str(r#"<div class="cards">"#);
-    let section = &adoption.sections[0];
     // Peak daily active users per source (across its sites).
     let mut peaks: BTreeMap<String, i64> = BTreeMap::new();
-    for row in section
-        .rows
-        .iter()
-        .filter(|r| text_at(section, r, "site") == "(all)")
-    {
+    let all_sites = adoption.into_iter().flat_map(|report| {
+        let section = &report.sections[0];
+        section
+            .rows
+            .iter()
+            .filter(|r| text_at(section, r, "site") == "(all)")
+            .map(move |r| (section, r))
+    });
+    for (section, row) in all_sites {
         let key = text_at(section, row, "source");
         let v = int_at(section, row, "active_users");
         let e = peaks.entry(key).or_insert(0);
@@ -274,7 +308,7 @@ fn cards(
             escape(&source)
         );
     }
-    if let Ok(report) = content {
+    if let Some(Ok(report)) = content {
         if let Some(views) = report.section("views") {
             let loads: i64 = views
                 .rows
@@ -294,7 +328,7 @@ fn cards(
             report.sections[0].rows.len()
         );
     }
-    if let Ok(report) = logins {
+    if let Some(Ok(report)) = logins {
         let _ = write!(
             out,
             r#"<div class="card"><b>{}</b>sign-in rows</div>"#,
