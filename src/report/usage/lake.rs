@@ -636,7 +636,8 @@ mod tests {
         let want = vec![Some("b"), None, Some("a"), Some("b")];
 
         let read =
-            read_columns_with_dictionaries(&[path.clone()], &["name", "id"], &["name"]).unwrap();
+            read_columns_with_dictionaries(std::slice::from_ref(&path), &["name", "id"], &["name"])
+                .unwrap();
         let column = read[0].column_by_name("name").unwrap();
         assert!(matches!(column.data_type(), DataType::Dictionary(..)));
         let dict = dict_col(&read[0], "name").unwrap();
