@@ -615,6 +615,47 @@ mod tests {
     }
 
     #[test]
+    fn string_columns_come_as_dictionaries_and_plain_ones_are_interned() {
+        use parquet::arrow::ArrowWriter;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("part-0.parquet");
+        let names = StringArray::from(vec![Some("b"), None, Some("a"), Some("b")]);
+        let ids = Int32Array::from(vec![1, 2, 3, 4]);
+        let batch = RecordBatch::try_from_iter([
+            ("name", Arc::new(names.clone()) as _),
+            ("id", Arc::new(ids) as _),
+        ])
+        .unwrap();
+        let mut writer =
+            ArrowWriter::try_new(File::create(&path).unwrap(), batch.schema(), None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        fn rows(dict: &StrDict) -> Vec<Option<&str>> {
+            (0..4).map(|r| dict.get(r)).collect()
+        }
+        let want = vec![Some("b"), None, Some("a"), Some("b")];
+
+        let read =
+            read_columns_with_dictionaries(std::slice::from_ref(&path), &["name", "id"], &["name"])
+                .unwrap();
+        let column = read[0].column_by_name("name").unwrap();
+        assert!(matches!(column.data_type(), DataType::Dictionary(..)));
+        let dict = dict_col(&read[0], "name").unwrap();
+        assert_eq!(rows(&dict), want);
+        assert_eq!(dict.key(0), dict.key(3), "one key per distinct value");
+        assert_eq!(get(i32_col(&read[0], "id"), 2), Some(3));
+
+        // Without the hint: plain strings, interned by `dict_col` to the same answer.
+        let plain = read_columns(&[path], &["name"]).unwrap();
+        assert_eq!(plain[0].column(0).data_type(), &DataType::Utf8);
+        let interned = dict_col(&plain[0], "name").unwrap();
+        assert_eq!(rows(&interned), want);
+        let values: Vec<Option<&str>> = interned.values().collect();
+        assert_eq!(values, [Some("b"), Some("a")]);
+        assert!(dict_col(&plain[0], "missing").is_none());
+    }
+
+    #[test]
     fn par_fold_folds_every_item_once_and_reports_the_first_error() {
         let items: Vec<u64> = (1..=200).collect();
         let sums = par_fold(&items, |acc: &mut (u64, u64), i| {

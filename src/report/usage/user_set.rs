@@ -7,28 +7,62 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+/// Below this, user ids map to dense ids through a plain vector: Tableau user ids are
+/// small serial integers, and the lookup happens for every row.
+const DIRECT: usize = 1 << 20;
+
 /// User id → dense id, for one thread's sets.
 #[derive(Default)]
 pub struct DenseUsers {
-    ids: FxHashMap<i32, u32>,
+    /// Index: a user id below [`DIRECT`]; value: its dense id + 1 (0: not seen yet).
+    direct: Vec<u32>,
+    /// Negative and large user ids.
+    others: FxHashMap<i32, u32>,
+    len: u32,
 }
 
 impl DenseUsers {
     pub fn id(&mut self, user: i32) -> u32 {
-        let next = self.ids.len() as u32;
-        *self.ids.entry(user).or_insert(next)
+        let next = self.len;
+        if let Some(index) = usize::try_from(user).ok().filter(|u| *u < DIRECT) {
+            if index >= self.direct.len() {
+                self.direct.resize((index + 1).next_power_of_two(), 0);
+            }
+            let slot = &mut self.direct[index];
+            if *slot == 0 {
+                self.len += 1;
+                *slot = self.len;
+            }
+            return *slot - 1;
+        }
+        let id = *self.others.entry(user).or_insert(next);
+        if id == next {
+            self.len += 1;
+        }
+        id
     }
 
     /// How many distinct users were seen: the bitmaps' universe.
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.len as usize
+    }
+
+    /// Every (user id, dense id).
+    fn pairs(&self) -> impl Iterator<Item = (i32, u32)> + '_ {
+        let direct = self
+            .direct
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| **slot != 0)
+            .map(|(user, slot)| (user as i32, slot - 1));
+        direct.chain(self.others.iter().map(|(user, id)| (*user, *id)))
     }
 
     /// For merging `other`'s sets into sets over these ids: other's dense id → ours.
     pub fn translation(&mut self, other: &DenseUsers) -> Vec<u32> {
         let mut table = vec![0; other.len()];
-        for (user, theirs) in &other.ids {
-            table[*theirs as usize] = self.id(*user);
+        for (user, theirs) in other.pairs() {
+            table[theirs as usize] = self.id(user);
         }
         table
     }
@@ -140,6 +174,16 @@ mod tests {
             s
         };
         assert!(matches!(small, UserSet::Small(_)));
+        // Ids outside the direct range (negative, huge) get dense ids too, and translate.
+        let (mut odd, mut other) = (DenseUsers::default(), DenseUsers::default());
+        let ids: Vec<u32> = [-5, i32::MAX, 3, -5, 3, 1 << 21]
+            .into_iter()
+            .map(|u| odd.id(u))
+            .collect();
+        assert_eq!((ids, odd.len()), (vec![0, 1, 2, 0, 2, 3], 4));
+        other.id(1 << 21);
+        other.id(7);
+        assert_eq!(odd.translation(&other), [3, 4]);
         let mut members = small.members();
         members.sort();
         assert_eq!((small.len(), members), (2, vec![7, 9]));
