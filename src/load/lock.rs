@@ -41,10 +41,7 @@ pub enum LockScope {
     /// Everything: state, snapshots, any event partition, recovery.
     Lake,
     /// Event partitions whose date is in `from..=to` (pipeline time zone).
-    Days {
-        from: NaiveDate,
-        to: NaiveDate,
-    },
+    Days { from: NaiveDate, to: NaiveDate },
 }
 
 impl LockScope {

@@ -69,6 +69,7 @@ use chrono::NaiveDate;
 pub use crate::config::Compression;
 pub use error::LoadError;
 pub use internal::{write_ledger_file, write_run_summary};
+pub use parquet_io::read::dictionary_hint;
 pub use parquet_io::SortSpec;
 pub use partition::{
     event_partition_date, event_partition_name, partition_date, snapshot_partition_name,

@@ -4,17 +4,17 @@
 use std::collections::HashSet;
 use std::fs::File;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
 
 use super::TransformError;
 use crate::config::Output;
-use crate::load::{list_partitions, LakeLayout, PartitionInfo, PartitionPublisher};
+use crate::load::{
+    dictionary_hint, list_partitions, LakeLayout, PartitionInfo, PartitionPublisher,
+};
 
 const READ_BATCH_ROWS: usize = 64 * 1024;
 
@@ -67,14 +67,7 @@ pub fn read_files_columns_as_dictionaries(
         let file = File::open(path).map_err(|e| read_err(&e))?;
         let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
             .map_err(|e| read_err(&e))?;
-        let metadata = match dictionary_schema(&metadata, dictionaries) {
-            Some(schema) => ArrowReaderMetadata::try_new(
-                metadata.metadata().clone(),
-                ArrowReaderOptions::new().with_schema(schema),
-            )
-            .map_err(|e| read_err(&e))?,
-            None => metadata,
-        };
+        let metadata = dictionary_hint(metadata, dictionaries);
         let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
         let schema = builder.schema().clone();
         let indices = names
@@ -98,45 +91,6 @@ pub fn read_files_columns_as_dictionaries(
         }
     }
     Ok(batches)
-}
-
-/// The file's Arrow schema with the `wanted` Utf8 columns turned into dictionaries where
-/// every row group stores them with a dictionary page (`None`: nothing to change).
-fn dictionary_schema(metadata: &ArrowReaderMetadata, wanted: &[&str]) -> Option<SchemaRef> {
-    let parquet = metadata.metadata();
-    let leaves = parquet.file_metadata().schema_descr();
-    let encoded = |name: &str| {
-        let Some(leaf) =
-            (0..leaves.num_columns()).find(|&i| leaves.column(i).path().string() == name)
-        else {
-            return false;
-        };
-        parquet
-            .row_groups()
-            .iter()
-            .all(|rg| rg.column(leaf).dictionary_page_offset().is_some())
-    };
-    let schema = metadata.schema();
-    let mut changed = false;
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .map(|field| {
-            let field = field.as_ref().clone();
-            if wanted.contains(&field.name().as_str())
-                && field.data_type() == &DataType::Utf8
-                && encoded(field.name())
-            {
-                changed = true;
-                let dictionary =
-                    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
-                field.with_data_type(dictionary)
-            } else {
-                field
-            }
-        })
-        .collect();
-    changed.then(|| Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())))
 }
 
 /// All rows of `files` as one batch (`None` when there are no files).
@@ -214,8 +168,11 @@ pub fn derived_publisher<'a>(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use arrow_array::cast::AsArray;
     use arrow_array::{ArrayRef, StringArray};
+    use arrow_schema::DataType;
     use parquet::arrow::ArrowWriter;
     use parquet::file::properties::WriterProperties;
     use parquet::schema::types::ColumnPath;

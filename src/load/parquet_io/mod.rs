@@ -19,7 +19,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use super::error::{IoContext, LoadError};
 use crate::config::Compression;
 
-mod read;
+pub(crate) mod read;
 mod sort;
 
 pub(crate) use read::{

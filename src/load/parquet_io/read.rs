@@ -1,13 +1,18 @@
 //! The few ways the load stage reads files back: footers, key ranges, one projected key
-//! column (merge by key), row groups (compaction).
+//! column (merge by key), row groups (compaction); and the dictionary hint every reader of
+//! lake text uses.
 
 use std::collections::HashSet;
 use std::fs::File;
 use std::path::Path;
+use std::sync::Arc;
 
 use arrow_array::{Array, Int32Array, Int64Array, RecordBatch, StringArray};
-use arrow_schema::{DataType, SchemaRef};
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use arrow_schema::{DataType, FieldRef, Schema, SchemaRef};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::ProjectionMask;
 use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::statistics::Statistics;
@@ -207,4 +212,50 @@ pub(crate) fn file_layout(path: &Path) -> Result<(SchemaRef, usize), LoadError> 
         builder.schema().clone(),
         builder.metadata().num_row_groups(),
     ))
+}
+
+/// `metadata` with the `Utf8` columns named in `wanted` read as `Dictionary(Int32, Utf8)`
+/// where every row group of the file stores them with a dictionary page (how the lake's
+/// writers store repetitive text): the reader then hands over each distinct value once and
+/// an integer key per row instead of copying every row's string. Columns stored plain stay
+/// text (turning them into dictionaries would cost a hash per row); the metadata comes back
+/// unchanged when nothing qualifies or the reader refuses the hint. Callers accept both
+/// shapes.
+pub fn dictionary_hint(metadata: ArrowReaderMetadata, wanted: &[&str]) -> ArrowReaderMetadata {
+    let parquet = metadata.metadata();
+    let leaves = parquet.file_metadata().schema_descr();
+    let encoded = |name: &str| {
+        let Some(leaf) =
+            (0..leaves.num_columns()).find(|&i| leaves.column(i).path().string() == name)
+        else {
+            return false;
+        };
+        parquet
+            .row_groups()
+            .iter()
+            .all(|rg| rg.column(leaf).dictionary_page_offset().is_some())
+    };
+    let schema = metadata.schema();
+    let hinted = |f: &FieldRef| {
+        wanted.contains(&f.name().as_str()) && f.data_type() == &DataType::Utf8 && encoded(f.name())
+    };
+    if !schema.fields().iter().any(hinted) {
+        return metadata;
+    }
+    let fields: Vec<FieldRef> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            if hinted(f) {
+                let dictionary =
+                    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+                Arc::new(f.as_ref().clone().with_data_type(dictionary))
+            } else {
+                f.clone()
+            }
+        })
+        .collect();
+    let schema = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    let options = ArrowReaderOptions::new().with_schema(schema);
+    ArrowReaderMetadata::try_new(metadata.metadata().clone(), options).unwrap_or(metadata)
 }

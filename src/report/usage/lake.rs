@@ -10,7 +10,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type, TimestampMicrosecondType};
@@ -18,7 +18,7 @@ use arrow_array::{
     Array, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray,
     TimestampMicrosecondArray,
 };
-use arrow_schema::{DataType, FieldRef, Schema};
+use arrow_schema::DataType;
 use chrono::NaiveDate;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
@@ -261,7 +261,7 @@ pub fn read_columns_with_dictionaries(
         let file = File::open(path).map_err(|e| err(e.to_string()))?;
         let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
             .map_err(|e| err(e.to_string()))?;
-        let metadata = dictionary_hint(metadata, dictionaries);
+        let metadata = crate::load::dictionary_hint(metadata, dictionaries);
         let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
         let roots: Vec<usize> = builder
             .schema()
@@ -282,34 +282,6 @@ pub fn read_columns_with_dictionaries(
         }
     }
     Ok(batches)
-}
-
-/// The file's schema with the `Utf8` columns named in `dictionaries` as dictionaries; the
-/// file's own when none is there or the reader does not accept the hint.
-fn dictionary_hint(metadata: ArrowReaderMetadata, dictionaries: &[&str]) -> ArrowReaderMetadata {
-    let schema = metadata.schema();
-    let hinted = |f: &FieldRef| {
-        dictionaries.contains(&f.name().as_str()) && f.data_type() == &DataType::Utf8
-    };
-    if !schema.fields().iter().any(hinted) {
-        return metadata;
-    }
-    let fields: Vec<FieldRef> = schema
-        .fields()
-        .iter()
-        .map(|f| {
-            if hinted(f) {
-                let dictionary =
-                    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
-                Arc::new(f.as_ref().clone().with_data_type(dictionary))
-            } else {
-                f.clone()
-            }
-        })
-        .collect();
-    let schema = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
-    let options = ArrowReaderOptions::new().with_schema(schema);
-    ArrowReaderMetadata::try_new(metadata.metadata().clone(), options).unwrap_or(metadata)
 }
 
 /// A string column as dictionary keys: per row an index into the column's distinct
@@ -542,6 +514,8 @@ impl ArrayValue for BooleanArray {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn d(day: u32) -> NaiveDate {

@@ -205,10 +205,7 @@ pub fn rebuild_sessions(request: &SessionsRequest<'_>) -> Result<SessionsSummary
             summary.days_rewritten.push(day.date.to_string());
         }
     }
-    for date in on_disk
-        .iter()
-        .filter(|d| !state.days.contains_key(d))
-    {
+    for date in on_disk.iter().filter(|d| !state.days.contains_key(d)) {
         publisher.clear(&event_partition_name(*date))?;
         summary.days_rewritten.push(date.to_string());
     }
