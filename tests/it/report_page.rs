@@ -126,36 +126,8 @@ fn page_renders_in_chromium_with_the_cli_numbers() {
         assert!(!html.contains(needle), "the page references `{needle}`");
     }
 
-    let profile = tempfile::tempdir().unwrap();
     let shot = lake.dir.path().join("usage.png");
-    let url = format!("file://{}", page.display());
-    let run = |extra: &[&str]| {
-        Command::new(browser)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--enable-logging=stderr",
-                "--v=0",
-            ])
-            .arg(format!("--user-data-dir={}", profile.path().display()))
-            .args(extra)
-            .arg(&url)
-            .output()
-            .unwrap()
-    };
-    let dumped = run(&["--dump-dom"]);
-    let dom = String::from_utf8_lossy(&dumped.stdout).into_owned();
-    let log = String::from_utf8_lossy(&dumped.stderr).into_owned();
-    // Chromium logs every console message and uncaught exception as `INFO:CONSOLE:<line>]`.
-    assert!(
-        !log.contains(":CONSOLE") && !log.contains("Uncaught"),
-        "console output:\n{log}"
-    );
-    assert!(
-        dom.contains("data-ready=\"yes\""),
-        "the script did not run to its end:\n{log}"
-    );
+    let dom = loaded_dom(browser, &page);
 
     // Every chart has data marks.
     let charts: Vec<&str> = dom.split("<svg class=\"chart\"").skip(1).collect();
@@ -254,40 +226,61 @@ fn page_renders_in_chromium_with_the_cli_numbers() {
         assert_eq!(map, &want, "heatmap of {source}");
     }
 
-    let shot_run = run(&[
-        &format!("--screenshot={}", shot.display()),
-        "--window-size=1400,2000",
-        "--hide-scrollbars",
-    ]);
-    assert!(
-        shot_run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&shot_run.stderr)
-    );
-    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
-    assert!(size > 20_000, "screenshot of {size} bytes: blank?");
+    screenshot(browser, &page, &shot);
 }
 
-/// The page in headless Chromium: its serialised DOM after the script ran, and the log.
-pub(crate) fn dump_dom(browser: &str, page: &Path) -> (String, String) {
+/// Runs headless Chromium on the page with `extra` arguments (a throwaway profile).
+fn chromium_on(browser: &str, page: &Path, extra: &[&str]) -> std::process::Output {
     let profile = tempfile::tempdir().unwrap();
-    let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--dump-dom",
-        ])
+    Command::new(browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu"])
+        .args(extra)
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("file://{}", page.display()))
         .output()
-        .unwrap();
-    (
+        .unwrap()
+}
+
+/// A 1400×2000 screenshot of the page at `shot`; fails when Chromium does or the image
+/// is too small to show anything.
+pub(crate) fn screenshot(browser: &str, page: &Path, shot: &Path) {
+    let target = format!("--screenshot={}", shot.display());
+    let out = chromium_on(
+        browser,
+        page,
+        &["--hide-scrollbars", "--window-size=1400,2000", &target],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let size = std::fs::metadata(shot).map(|m| m.len()).unwrap_or(0);
+    assert!(size > 20_000, "screenshot of {size} bytes: blank?");
+}
+
+/// The page's serialised DOM after its script ran in headless Chromium, asserting that
+/// nothing went to the console and the script reached its end (`data-ready`).
+pub(crate) fn loaded_dom(browser: &str, page: &Path) -> String {
+    let out = chromium_on(
+        browser,
+        page,
+        &["--enable-logging=stderr", "--v=0", "--dump-dom"],
+    );
+    let (dom, log) = (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    );
+    // Chromium logs every console message and uncaught exception as `INFO:CONSOLE:<line>]`.
+    assert!(
+        !log.contains(":CONSOLE") && !log.contains("Uncaught"),
+        "console output:\n{log}"
+    );
+    assert!(
+        dom.contains("data-ready=\"yes\""),
+        "the script did not run to its end:\n{log}"
+    );
+    dom
 }
 
 /// The `data-value`s of the marks of series `series` in the chart labelled `label`, by
@@ -318,15 +311,7 @@ fn indico_roles_and_current_users_sections_show_the_cli_numbers() {
     let lake = crate::support::people_lake::generate();
     let page = lake.dir.path().join("usage.html");
     write_page(&lake, &page);
-    let (dom, log) = dump_dom(browser, &page);
-    assert!(
-        !log.contains(":CONSOLE") && !log.contains("Uncaught"),
-        "console output:\n{log}"
-    );
-    assert!(
-        dom.contains("data-ready=\"yes\""),
-        "the script did not run:\n{log}"
-    );
+    let dom = loaded_dom(browser, &page);
     // An Indico source that archives only the summary takes nothing from the others.
     assert!(!dom.contains("Not available"), "a section is missing");
     for id in ["indico-roles", "current-users"] {

@@ -3,7 +3,6 @@
 //! block Tableau's own cleanup TRUNCATE, for longer than `idle_in_transaction_timeout`,
 //! and a run never holds it while the lake writer publishes.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use usagelake::config::SslMode;
@@ -14,7 +13,7 @@ use usagelake::postgres::{
 use crate::support::cli::{assert_success, LakeFixture, PipelineSpec};
 use crate::support::lake::unique_ids;
 use crate::support::pg::TestDb;
-use crate::support::wait::wait_for;
+use crate::support::wait::PausedRun;
 
 #[tokio::test]
 async fn an_idle_snapshot_is_ended_by_the_server_and_releases_its_locks() {
@@ -96,24 +95,7 @@ async fn no_snapshot_transaction_is_open_while_the_lake_publishes() {
     let mut spec = PipelineSpec::new(db.host(), db.port(), db.dbname());
     spec.datasets = Some(r#"["http_requests", "users"]"#);
     let lake = LakeFixture::new(&spec);
-    let pause_dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_usagelake"))
-        .args(["run", lake.pipeline.to_str().unwrap(), "--quiet"])
-        .env_remove("USAGELAKE_FAILPOINT")
-        .env("USAGELAKE_PAUSEPOINT", "publish_started")
-        .env("USAGELAKE_PAUSEPOINT_DIR", pause_dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let reached = pause_dir.path().join("publish_started.reached");
-    let is_paused = wait_for(Duration::from_secs(120), || {
-        reached.exists() || matches!(child.try_wait(), Ok(Some(_)))
-    });
-    assert!(
-        is_paused && reached.exists(),
-        "the run never started publishing"
-    );
+    let paused = PausedRun::start(&lake.pipeline, "publish_started", None);
 
     let open: Vec<String> = db
         .client
@@ -127,8 +109,7 @@ async fn no_snapshot_transaction_is_open_while_the_lake_publishes() {
         .iter()
         .map(|r| r.get::<_, Option<String>>(0).unwrap_or_default())
         .collect();
-    std::fs::write(pause_dir.path().join("publish_started.resume"), b"").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = paused.resume();
     assert!(
         open.is_empty(),
         "the run held a transaction on the repository while publishing: {open:?}"

@@ -2,9 +2,7 @@
 //! (no "no activity" error), leaves out the Tableau/ArcGIS sections, and its Indico roles
 //! chart has the CLI's numbers, checked in headless Chromium.
 
-use std::process::Command;
-
-use crate::report_page::{chart_values, chromium, dump_dom, page_rows};
+use crate::report_page::{chart_values, chromium, loaded_dom, page_rows, screenshot};
 use crate::reports::{parse_csv, stdout};
 use crate::support::cli::{assert_success, usagelake};
 use crate::support::indico_lake::IndicoLake;
@@ -41,15 +39,7 @@ async fn the_page_of_an_indico_only_lake_shows_its_roles_in_chromium() {
         &[],
     );
     assert_success(&run);
-    let (dom, log) = dump_dom(browser, &page);
-    assert!(
-        !log.contains(":CONSOLE") && !log.contains("Uncaught"),
-        "console output:\n{log}"
-    );
-    assert!(
-        dom.contains("data-ready=\"yes\""),
-        "the script did not run:\n{log}"
-    );
+    let dom = loaded_dom(browser, &page);
     // Only what the lake has: no activity sections, nothing "not available".
     for id in ["adoption", "content", "logins", "hour-of-week"] {
         assert!(!dom.contains(&format!("<section id=\"{id}\">")), "{id}");
@@ -117,21 +107,5 @@ async fn the_page_of_an_indico_only_lake_shows_its_roles_in_chromium() {
     assert_eq!(page_rows(&dom, "inactive_users"), inactive);
 
     let shot = lake.dir.path().join("usage.png");
-    let profile = tempfile::tempdir().unwrap();
-    let shot_run = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg("--window-size=1400,2000")
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .unwrap();
-    assert!(shot_run.status.success(), "{}", stdout(&shot_run));
-    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
-    assert!(size > 20_000, "screenshot of {size} bytes: blank?");
+    screenshot(browser, &page, &shot);
 }

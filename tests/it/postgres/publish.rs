@@ -5,13 +5,10 @@
 //! `snapshot::no_snapshot_transaction_is_open_while_the_lake_publishes`: the run pauses
 //! where a table starts publishing and the test looks at the server from outside.
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
 use super::PgLake;
 use crate::support::cli::assert_success;
 use crate::support::lake::total_rows;
-use crate::support::wait::wait_for;
+use crate::support::wait::PausedRun;
 
 /// A table read by id and one read by a timestamp watermark (both ways of reading).
 const SETUP: &str = "
@@ -68,29 +65,11 @@ async fn no_transaction_is_open_while_the_lake_publishes_and_state_follows_the_p
     // The first table's publish, then the second's (the first's is done and saved).
     for (hit, saved_before) in [(1, vec![]), (2, vec!["by_id"])] {
         let lake = PgLake::new(SETUP, TABLES).await;
-        let pause_dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_usagelake"))
-            .args(["run", lake.pipeline.to_str().unwrap(), "--quiet"])
-            .env_remove("USAGELAKE_FAILPOINT")
-            .env("USAGELAKE_PAUSEPOINT", format!("publish_started:{hit}"))
-            .env("USAGELAKE_PAUSEPOINT_DIR", pause_dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let reached = pause_dir.path().join("publish_started.reached");
-        let is_paused = wait_for(Duration::from_secs(120), || {
-            reached.exists() || matches!(child.try_wait(), Ok(Some(_)))
-        });
-        assert!(
-            is_paused && reached.exists(),
-            "the run never reached publish {hit}"
-        );
+        let paused = PausedRun::start(&lake.pipeline, "publish_started", Some(hit));
 
         let open = open_transactions(&lake).await;
         let state_while_publishing = state(&lake);
-        std::fs::write(pause_dir.path().join("publish_started.resume"), b"").unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = paused.resume();
         assert!(
             open.is_empty(),
             "publish {hit}: the run held a transaction on the source while publishing: {open:?}"
