@@ -66,7 +66,7 @@ pub fn run(command: &ReportCommand) -> anyhow::Result<()> {
     let output = match (command, command.output()) {
         (_, Some(output)) => output,
         (ReportCommand::Html(args), None) => {
-            let range = DateRange::new(args.from, args.to)?;
+            let range = DateRange::new(args.range.from, args.range.to)?;
             let page = html::render_page(
                 &lake,
                 &html::PageQuery {
@@ -120,7 +120,7 @@ pub fn build(lake: &Lake, command: &ReportCommand) -> Result<Report, ReportError
             let mut report = content(
                 lake,
                 &ContentQuery {
-                    range: DateRange::new(args.from, args.to)?,
+                    range: DateRange::new(args.range.from, args.range.to)?,
                     site: args.site.as_deref(),
                 },
             )?;
@@ -133,9 +133,11 @@ pub fn build(lake: &Lake, command: &ReportCommand) -> Result<Report, ReportError
             }
             Ok(report)
         }
-        ReportCommand::Adoption(args) => {
-            adoption(lake, DateRange::new(args.from, args.to)?, args.by)
-        }
+        ReportCommand::Adoption(args) => adoption(
+            lake,
+            DateRange::new(args.range.from, args.range.to)?,
+            args.by,
+        ),
         ReportCommand::MaintenanceWindow(args) => {
             let at = match &args.at {
                 None => None,
@@ -148,7 +150,7 @@ pub fn build(lake: &Lake, command: &ReportCommand) -> Result<Report, ReportError
             maintenance_window(
                 lake,
                 &WindowQuery {
-                    range: DateRange::new(args.from, args.to)?,
+                    range: DateRange::new(args.range.from, args.range.to)?,
                     hours: args.hours,
                     windows: args.windows,
                     at,
@@ -157,7 +159,7 @@ pub fn build(lake: &Lake, command: &ReportCommand) -> Result<Report, ReportError
         }
         ReportCommand::Logins(args) => logins(
             lake,
-            DateRange::new(args.from, args.to)?,
+            DateRange::new(args.range.from, args.range.to)?,
             args.user.as_deref(),
         ),
         ReportCommand::IndicoSummary(args) => {

@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::page::{days_of, table, PageQuery};
+use super::blocks::{days_of, table};
+use super::page::PageQuery;
 use super::svg::{self, escape};
 use crate::report::sessions::{current_users, format_local, sessions_between, SessionFilter};
 use crate::report::usage::{Cell, ReportError, Section};

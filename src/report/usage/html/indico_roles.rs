@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
-use super::page::{int_at, missing, table, text_at};
+use super::blocks::{int_at, missing, table, text_at};
 use super::svg;
 use crate::report::usage::{indico_summary, Cell, DateRange, Lake, ReportError};
 
