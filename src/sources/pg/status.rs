@@ -10,7 +10,7 @@ use super::{open_session, relation, relation_error, PostgresSource};
 use crate::days::format_us;
 use crate::load::state::{SourceState, StateStore};
 use crate::load::{list_partitions, LoadError};
-use crate::sources::pg_tables::coverage::{key_restart, purge_gap, source_extent};
+use crate::sources::pg_tables::coverage::mark_purge_and_restart;
 use crate::sources::status::{
     derived_status, lake_status, load_state, DatasetStatus, SourceStatus,
 };
@@ -68,29 +68,18 @@ async fn source_gaps(
             let _ = session.finish().await;
             continue; // no id sequence: a purge cannot be told from a quiet time
         }
-        let extract_error = |e| RunError::Extract {
-            source_name: source.name.clone(),
-            dataset: table.dataset.clone(),
-            source: Box::new(e),
-        };
-        let extent = source_extent(&session, &archive.table)
-            .await
-            .map_err(extract_error)?;
-        let ds = state.datasets.get(&table.dataset);
-        let gap = purge_gap(
-            &extent,
-            ds.and_then(|d| d.watermark_key),
-            ds.and_then(|d| d.max_event_time_us),
-        );
-        let restart = match ds {
-            Some(ds) => key_restart(&session, &archive.table, &as_stored(ds, &archive))
-                .await
-                .map_err(extract_error)?,
-            None => None,
-        };
+        let previous = state
+            .datasets
+            .get(&table.dataset)
+            .map(|ds| as_stored(ds, &archive));
         if let Some(status) = datasets.iter_mut().find(|d| d.name == table.dataset) {
-            status.purged = gap.filter(|_| restart.is_none());
-            status.key_restart = restart;
+            mark_purge_and_restart(&session, &archive.table, previous.as_ref(), status)
+                .await
+                .map_err(|e| RunError::Extract {
+                    source_name: source.name.clone(),
+                    dataset: table.dataset.clone(),
+                    source: Box::new(e),
+                })?;
         }
         let _ = session.finish().await;
     }

@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::days::format_us;
 use crate::load::state::DatasetState;
 use crate::postgres::{ExtractError, PgSession, ResolvedTable};
+use crate::sources::status::DatasetStatus;
 
 /// Ids (and roughly the time span) the source purged before we archived them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -151,6 +152,30 @@ impl KeyRestart {
             dataset = self.dataset
         )
     }
+}
+
+/// Sets what `status` shows for one key-archived table: the ids purged from the source
+/// that the archive never saw, and a key restart. Ids below a restart are not "purged":
+/// the restart explains them. `previous` is the table's saved state as the run reads it.
+pub async fn mark_purge_and_restart(
+    session: &PgSession,
+    table: &ResolvedTable,
+    previous: Option<&DatasetState>,
+    status: &mut DatasetStatus,
+) -> Result<(), ExtractError> {
+    let extent = source_extent(session, table).await?;
+    let gap = purge_gap(
+        &extent,
+        previous.and_then(|d| d.watermark_key),
+        previous.and_then(|d| d.max_event_time_us),
+    );
+    let restart = match previous {
+        Some(previous) => key_restart(session, table, previous).await?,
+        None => None,
+    };
+    status.purged = gap.filter(|_| restart.is_none());
+    status.key_restart = restart;
+    Ok(())
 }
 
 /// Restart evidence for an event table the lake already holds (`previous` has a

@@ -7,7 +7,7 @@ use super::{event_tables, open_session, tables, TableauSource};
 use crate::load::state::{SourceState, StateStore};
 use crate::load::{list_partitions, LoadError};
 use crate::postgres::TableKind;
-use crate::sources::pg_tables::coverage::{key_restart, purge_gap, source_extent};
+use crate::sources::pg_tables::coverage::mark_purge_and_restart;
 use crate::sources::status::{
     derived_status, lake_status, load_state, DatasetStatus, SourceStatus,
 };
@@ -60,33 +60,15 @@ async fn source_gaps(
 ) -> Result<(), RunError> {
     let session = open_session(source).await?;
     for table in event_tables(&session, source, &[]).await? {
-        let extent = source_extent(&session, &table)
-            .await
-            .map_err(|e| RunError::Extract {
-                source_name: source.name.clone(),
-                dataset: table.spec.dataset.clone(),
-                source: Box::new(e),
-            })?;
-        let ds = state.datasets.get(&table.spec.dataset);
-        let gap = purge_gap(
-            &extent,
-            ds.and_then(|d| d.watermark_key),
-            ds.and_then(|d| d.max_event_time_us),
-        );
-        let restart = match ds {
-            Some(ds) => key_restart(&session, &table, ds)
+        let previous = state.datasets.get(&table.spec.dataset);
+        if let Some(status) = datasets.iter_mut().find(|d| d.name == table.spec.dataset) {
+            mark_purge_and_restart(&session, &table, previous, status)
                 .await
                 .map_err(|e| RunError::Extract {
                     source_name: source.name.clone(),
                     dataset: table.spec.dataset.clone(),
                     source: Box::new(e),
-                })?,
-            None => None,
-        };
-        if let Some(status) = datasets.iter_mut().find(|d| d.name == table.spec.dataset) {
-            // Ids below a restart are not "purged": the restart explains them.
-            status.purged = gap.filter(|_| restart.is_none());
-            status.key_restart = restart;
+                })?;
         }
     }
     let _ = session.finish().await;
