@@ -43,6 +43,21 @@ pub enum ReportError {
 }
 
 impl ReportError {
+    /// No `what` in `from..=to`; `spans` names what the lake does hold (`"src days A … B"`).
+    pub fn empty_range(what: &str, from: NaiveDate, to: NaiveDate, spans: &[String]) -> Self {
+        let held = if spans.is_empty() {
+            "; it holds none at all (has `usagelake run` written it yet?)".to_string()
+        } else {
+            format!("; it holds {}", spans.join(", "))
+        };
+        ReportError::EmptyRange {
+            what: what.to_string(),
+            from,
+            to,
+            held,
+        }
+    }
+
     /// Errors the user fixes by changing the command line (exit code 2).
     pub fn is_usage_error(&self) -> bool {
         !matches!(self, ReportError::Read { .. } | ReportError::Write { .. })

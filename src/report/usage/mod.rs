@@ -239,17 +239,7 @@ pub(crate) fn empty_range(
             }
         }
     }
-    let held = if spans.is_empty() {
-        "; it holds none at all (has `usagelake run` written it yet?)".to_string()
-    } else {
-        format!("; it holds {}", spans.join(", "))
-    };
-    ReportError::EmptyRange {
-        what: what.to_string(),
-        from: range.from,
-        to: range.to,
-        held,
-    }
+    ReportError::empty_range(what, range.from, range.to, &spans)
 }
 
 pub(crate) fn unknown_user(user: &str, known: &[String]) -> ReportError {

@@ -119,17 +119,7 @@ fn empty_range(lake: &Lake, what: &str, range: DateRange, sources: &[String]) ->
             Some(format!("{s} days {first} … {last}"))
         })
         .collect();
-    let held = if spans.is_empty() {
-        "; it holds none at all (has `usagelake run` written it yet?)".to_string()
-    } else {
-        format!("; it holds {}", spans.join(", "))
-    };
-    ReportError::EmptyRange {
-        what: what.to_string(),
-        from: range.from,
-        to: range.to,
-        held,
-    }
+    ReportError::empty_range(what, range.from, range.to, &spans)
 }
 
 fn yes_no(value: Option<bool>) -> Cell {
